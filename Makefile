@@ -1,0 +1,66 @@
+# Piazza — two commands: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+export PIAZZA_ENV ?= development
+
+.PHONY: run test test-sqlite test-postgres setup setup-dev system-deps translations extract-messages db demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed translations
+
+setup-dev: $(VENV)/.installed-dev translations system-deps
+
+## Compile the translation catalogues (.po -> .mo).
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile --use-fuzzy -d app/translations -D messages --statistics 2>&1 | grep -v "^$$" || true
+
+## Re-extract translatable strings and merge them into the catalogues (for developers).
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project Piazza --copyright-holder "Piazza contributors" -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-location --ignore-obsolete
+
+## Packages the tests need from Debian (PostgreSQL server, Chromium), installed when missing.
+system-deps:
+	@bash tests/setup/system-deps.sh
+
+db: setup
+	$(BIN)/flask db upgrade
+
+demo: db
+	@mkdir -p instance
+	@if [ ! -f instance/.demo-seeded ]; then $(BIN)/flask seed demo && touch instance/.demo-seeded; fi
+
+## Set everything up and serve the demo on http://127.0.0.1:$(PORT)
+run: demo
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## Set everything up and run the whole suite on SQLite, then on PostgreSQL.
+test: setup-dev
+	@bash tests/setup/run-tests.sh
+
+test-sqlite: setup-dev
+	PIAZZA_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: setup-dev
+	PIAZZA_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance/.demo-seeded .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find app/translations -name '*.mo' -delete

@@ -1,0 +1,123 @@
+"""The application factory: a table of contents, no I/O."""
+import logging
+import sqlite3
+
+from flask import Flask, has_request_context, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import config_from_env
+
+
+def create_app(config=None):
+    """Build the app from a config class (default: the one named by PIAZZA_ENV)."""
+    app = Flask(__name__, instance_path=None)
+    config = config or config_from_env()
+    app.config.from_object(config)
+    config.check(app.config)
+    app.instance_path = app.config["INSTANCE_DIR"]
+    if app.config.get("PROXY_FIX_X_FOR"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1, x_host=1)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_cli(app)
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    """WAL, a busy timeout and enforced foreign keys on every SQLite connection."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    from flask import current_app
+
+    try:
+        timeout_ms = int(current_app.config["SQLITE_BUSY_TIMEOUT"] * 1000)
+    except RuntimeError:  # connection opened outside an app context
+        timeout_ms = 15000
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode not in ("wal", "memory"):
+        cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _init_extensions(app):
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    from app.auth.loader import load_user, unauthorized
+
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+
+
+def _register_blueprints(app):
+    from app import account, admin, api, auth, main, notifications
+
+    for module in (main, auth, account, notifications, admin, api):
+        app.register_blueprint(module.bp)
+
+
+def _register_hooks(app):
+    from app.auth.access import enforce_access
+    from app.auth.forms import ButtonForm
+    from app.http import enforce_session_timeouts, remember_language, security_headers
+    from app.labels import role_label
+    from app.models.user import Role
+    from app.notifications.services import unread_count
+
+    app.before_request(remember_language)
+    app.before_request(enforce_session_timeouts)
+    app.before_request(enforce_access)
+    app.after_request(security_headers)
+
+    @app.context_processor
+    def layout_context():
+        if not has_request_context():  # emails rendered from the CLI
+            return {}
+        unread = 0
+        if current_user.is_authenticated:
+            unread = unread_count(current_user)
+        return {
+            "current_locale": str(get_locale()),
+            "high_contrast": session.get("contrast") == "high",
+            "unread_notifications": unread,
+            "button_form": ButtonForm,
+            "Role": Role,
+            "role_label": role_label,
+        }
+
+
+def _register_cli(app):
+    from app.admin.cli import users_cli
+    from app.audit.cli import audit_cli
+    from app.mail.cli import mail_cli
+    from app.notifications.cli import notifications_cli
+    from app.seed.cli import seed_cli
+
+    for group in (users_cli, audit_cli, mail_cli, notifications_cli, seed_cli):
+        app.cli.add_command(group)

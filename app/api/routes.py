@@ -1,0 +1,13 @@
+"""API v1 endpoints that belong to no single feature."""
+from flask import jsonify
+
+from app.api import bp
+from app.api.openapi import document
+from app.auth.access import public
+
+
+@bp.route("/openapi.json")
+@public
+def openapi():
+    """The OpenAPI document of the JSON API."""
+    return jsonify(document())

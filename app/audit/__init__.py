@@ -1,0 +1,1 @@
+"""Audit log: hash-chained events for every staff and assisted action."""

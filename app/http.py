@@ -1,0 +1,96 @@
+"""Request/response plumbing: security headers, safe redirects, session timeouts, preferences."""
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.extensions import SUPPORTED_LOCALES
+
+
+def safe_next(target):
+    """``target`` if it is a local path on this site, else None (no open redirects)."""
+    if not target or not isinstance(target, str):
+        return None
+    target = target.strip()
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def remember_language():
+    """``?lang=xx`` switches the language for the rest of the visit."""
+    lang = request.args.get("lang")
+    if lang in SUPPORTED_LOCALES and session.get("lang") != lang:
+        session["lang"] = lang
+
+
+def enforce_session_timeouts():
+    """End a signed-in session after SESSION_IDLE_TIMEOUT idle or SESSION_ABSOLUTE_TIMEOUT in all.
+
+    A valid remember-me cookie then starts a new session (its own lifetime is bounded).
+    """
+    if not current_user.is_authenticated:
+        return
+    now = time.time()
+    cfg = current_app.config
+    started = session.get("login_at")
+    seen = session.get("seen_at")
+    if started is None:
+        session["login_at"] = started = now
+    expired = (now - started > cfg["SESSION_ABSOLUTE_TIMEOUT"].total_seconds()) or (
+        seen is not None and now - seen > cfg["SESSION_IDLE_TIMEOUT"].total_seconds()
+    )
+    if expired:
+        keep = {k: session[k] for k in ("lang", "contrast") if k in session}
+        session.clear()
+        session.update(keep)
+        g.pop("_login_user", None)
+        if current_user.is_authenticated:  # restored from a remember-me cookie
+            session["login_at"] = now
+        else:
+            flash(_("Your session has expired. Please sign in again."), "info")
+            return
+    if seen is None or now - seen > 30:  # don't rewrite the cookie on every request
+        session["seen_at"] = now
+
+
+def security_headers(response):
+    """Strict defaults on every response."""
+    cfg = current_app.config
+    cdn = cfg["CSP_CDN_SRC"]
+    csp = "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {cdn}",
+            f"style-src 'self' {cdn}",
+            f"img-src 'self' data: blob: {cfg['CSP_IMG_SRC']} {cdn}",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", csp)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=(), payment=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    if cfg["HSTS"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user and current_user.is_authenticated:
+        # Pages for a signed-in user are personal: keep them out of shared caches.
+        headers.setdefault("Cache-Control", "private, no-store")
+    vary = headers.get("Vary", "")
+    if "Cookie" not in vary:
+        headers["Vary"] = (vary + ", Cookie").lstrip(", ")
+    return response

@@ -1,0 +1,67 @@
+"""Home, /healthz, terms, privacy, contrast preference."""
+from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.auth.access import public
+from app.auth.forms import ButtonForm
+from app.extensions import db
+from app.http import safe_next
+from app.main import bp
+from app.models.place import Category, District, NeighbourhoodHouse
+
+
+@bp.route("/")
+@public
+def index():
+    """Home: what Piazza is and where to start."""
+    counts = {
+        "districts": db.session.scalar(select(func.count(District.id))),
+        "houses": db.session.scalar(select(func.count(NeighbourhoodHouse.id))),
+        "categories": db.session.scalar(select(func.count(Category.id))),
+    }
+    houses = db.session.scalars(select(NeighbourhoodHouse).order_by(NeighbourhoodHouse.name)).all()
+    return render_template("main/index.html", counts=counts, houses=houses)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """200 after a real database round trip; 503 with the reason when the database does not answer."""
+    try:
+        db.session.execute(text("SELECT 1")).scalar_one()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        current_app.logger.warning("health check failed: %s", exc.__class__.__name__)
+        return jsonify({"status": "error", "reason": "database unavailable"}), 503
+    return jsonify({"status": "ok"})
+
+
+@bp.route("/terms")
+@public
+def terms():
+    """Terms of use."""
+    return render_template("main/terms.html")
+
+
+@bp.route("/privacy")
+@public
+def privacy():
+    """Privacy notice."""
+    return render_template("main/privacy.html")
+
+
+@bp.route("/accessibility")
+@public
+def accessibility():
+    """Accessibility statement."""
+    return render_template("main/accessibility.html")
+
+
+@bp.route("/preferences/contrast", methods=["POST"])
+@public
+def toggle_contrast():
+    """Switch the high-contrast theme on or off for this browser."""
+    if ButtonForm().validate_on_submit():
+        session["contrast"] = "normal" if session.get("contrast") == "high" else "high"
+    return redirect(safe_next(request.form.get("next")) or url_for("main.index"))

@@ -1,0 +1,6 @@
+"""Every model, importable from one place (Alembic and the seed read this)."""
+from app.models.audit import AuditChainHead, AuditEvent  # noqa: F401
+from app.models.base import DomainError, IllegalTransition, NotFound, PermissionDenied  # noqa: F401
+from app.models.messaging import Follow, Notification, OutboxEmail  # noqa: F401
+from app.models.place import Category, District, NeighbourhoodHouse  # noqa: F401
+from app.models.user import STAFF_ROLES, Department, NotificationPref, Role, User, UserRole  # noqa: F401

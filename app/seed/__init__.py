@@ -1,0 +1,1 @@
+"""Demo data for development: a believable Turin."""

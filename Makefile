@@ -33,7 +33,7 @@ translations: $(VENV)/.installed
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --project Piazza --copyright-holder "Piazza contributors" -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --ignore-obsolete
 
 ## Packages the tests need from Debian (PostgreSQL server, Chromium), installed when missing.
 system-deps:

@@ -1,5 +1,5 @@
 """Error pages in HTML, and JSON errors ``{"error": {"code", "message"}}`` under /api."""
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -77,10 +77,18 @@ def error_response(status, message=None, code=None):
 def handle_http_exception(exc):
     # Werkzeug's English default descriptions are replaced by our translated ones.
     message = exc.description if exc.description != type(exc).description else None
-    response = error_response(exc.code or 500, message)
-    if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
-        response[0].headers["Allow"] = ", ".join(exc.valid_methods)
+    body, status = error_response(exc.code or 500, message)
+    response = make_response(body, status)
+    if exc.code == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    if exc.code == 429 and getattr(exc, "retry_after", None):
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
+
+
+def handle_csrf_error(exc):
+    return error_response(400, _("This form has expired or did not come from this site. "
+                                 "Go back, reload the page and send it again."), code="csrf_failed")
 
 
 def handle_domain_error(exc):
@@ -101,6 +109,9 @@ def handle_unexpected(exc):
 
 
 def register_error_handlers(app):
+    from flask_wtf.csrf import CSRFError
+
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,5 +1,5 @@
 """Flask extensions, created unbound and initialised in :func:`app.create_app`."""
-from flask import request, session
+from flask import has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -37,6 +37,8 @@ SUPPORTED_LOCALES = ("it", "en")
 
 def select_locale():
     """Italian first; English by ``?lang=en``, the saved choice, or Accept-Language."""
+    if not has_request_context():  # CLI commands and background work
+        return "it"
     requested = request.args.get("lang")
     if requested in SUPPORTED_LOCALES:
         return requested

@@ -1,7 +1,7 @@
 """Forms for the account pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 
@@ -9,13 +9,13 @@ class ProfileForm(FlaskForm):
     display_name = StringField(_l("Name to show"), validators=[DataRequired(), Length(max=80)],
                                render_kw={"autocomplete": "nickname"})
     bio = TextAreaField(_l("About you (optional, public)"), validators=[Optional(), Length(max=1000)])
-    locale = SelectField(_l("Language"), choices=[("it", "Italiano"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=[SelectChoice("it", "Italiano"), SelectChoice("en", "English")])
     notification_pref = RadioField(
         _l("Email me about notifications"),
         choices=[
-            ("immediate", _l("Straight away")),
-            ("daily", _l("Once a day, in a digest")),
-            ("none", _l("Never (I will look in Piazza)")),
+            SelectChoice("immediate", _l("Straight away")),
+            SelectChoice("daily", _l("Once a day, in a digest")),
+            SelectChoice("none", _l("Never (I will look in Piazza)")),
         ],
     )
 

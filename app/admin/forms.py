@@ -1,7 +1,7 @@
 """Admin forms."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, SelectMultipleField, StringField
+from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -14,7 +14,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r.value, r.value) for r in Role])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value) for r in Role])
     action = HiddenField(validators=[DataRequired()])
     reason = StringField(_l("Reason (kept in the audit log)"), validators=[Optional(), Length(max=500)])
 

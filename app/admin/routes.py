@@ -2,6 +2,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 from sqlalchemy import select
 
 from app.admin import bp, services
@@ -41,7 +42,7 @@ def _user_or_404(user_id):
 
 def _departments_form(user, formdata=None):
     form = DepartmentsForm(formdata=formdata, prefix="dep")
-    form.departments.choices = [(d.id, d.name_it) for d in
+    form.departments.choices = [SelectChoice(d.id, d.name_it) for d in
                                 db.session.scalars(select(Department).order_by(Department.name_it))]
     if formdata is None:
         form.departments.data = [d.id for d in user.departments]

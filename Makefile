@@ -40,10 +40,10 @@ system-deps:
 	@bash tests/setup/system-deps.sh
 
 db: setup
+	@mkdir -p instance
 	$(BIN)/flask db upgrade
 
 demo: db
-	@mkdir -p instance
 	@if [ ! -f instance/.demo-seeded ]; then $(BIN)/flask seed demo && touch instance/.demo-seeded; fi
 
 ## Set everything up and serve the demo on http://127.0.0.1:$(PORT)

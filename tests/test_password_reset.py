@@ -14,6 +14,7 @@ from app.auth import services, tokens
 from app.auth.passwords import verify_password
 from app.extensions import db
 from app.models import User
+from app.models.base import utcnow
 from app.models.messaging import Notification, OutboxEmail
 from tests.conftest import TEST_PASSWORD, refetch
 
@@ -107,6 +108,13 @@ def assert_field_error(response, field_id, message):
     assert f"{field_id}-error" in re.search(r'aria-describedby="([^"]*)"', tag.group(0)).group(1)
     error = re.search(rf'<p class="error-message" id="{field_id}-error">(.*?)</p>', page, re.S)
     assert error and message in html.unescape(error.group(1))
+
+
+def _shift_token_clock(monkeypatch, seconds):
+    """Make itsdangerous see "now" as ``seconds`` later than the real clock (tokens only)."""
+    real = time.time
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp",
+                        lambda self: int(real()) + seconds)
 
 
 def _b64decode(segment):
@@ -209,13 +217,6 @@ def test_reset_confirms_an_unconfirmed_address(app, client, make_user):
 
 
 # --- expiry ------------------------------------------------------------------------------------
-
-def _shift_token_clock(monkeypatch, seconds):
-    """Make itsdangerous see "now" as ``seconds`` later than the real clock (tokens only)."""
-    real = time.time
-    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp",
-                        lambda self: int(real()) + seconds)
-
 
 @pytest.mark.parametrize("late_by, still_valid", [(-120, True), (+120, False)])
 def test_reset_link_expires_after_password_reset_max_age(app, client, make_user, monkeypatch, late_by,
@@ -330,11 +331,9 @@ def test_forgot_password_answers_the_same_for_an_unknown_email_and_sends_nothing
     assert outbox(app, to_address="nobody@example.org") == []
 
 
-@pytest.mark.parametrize("state", [{"is_blocked": True}, {"deleted_at": "now"}])
+@pytest.mark.parametrize("state", ["blocked", "deleted"])
 def test_forgot_password_sends_no_link_to_an_inactive_account(app, client, make_user, state):
-    from app.models.base import utcnow
-
-    columns = {k: (utcnow() if v == "now" else v) for k, v in state.items()}
+    columns = {"is_blocked": True} if state == "blocked" else {"deleted_at": utcnow()}
     make_user(email="inactive@example.org", **columns)
 
     response = client.post("/password/forgot", data={"email": "inactive@example.org"})

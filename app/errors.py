@@ -75,8 +75,11 @@ def error_response(status, message=None, code=None):
 
 
 def handle_http_exception(exc):
-    # Werkzeug's English default descriptions are replaced by our translated ones.
+    # Werkzeug's English default descriptions are replaced by our translated ones; so is
+    # Flask-Limiter's, which is the raw limit ("5 per 1 minute").
     message = exc.description if exc.description != type(exc).description else None
+    if exc.code == 429:
+        message = None
     body, status = error_response(exc.code or 500, message)
     response = make_response(body, status)
     if exc.code == 405 and getattr(exc, "valid_methods", None):

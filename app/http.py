@@ -22,6 +22,18 @@ def safe_next(target):
     return target
 
 
+#: Session keys that outlive sign-in and sign-out: display preferences, and Flask-Login's
+#: instruction to delete the remember-me cookie ("_remember": "clear").
+KEPT_ACROSS_SESSIONS = ("lang", "contrast", "_remember")
+
+
+def reset_session():
+    """Empty the session but keep preferences and a pending remember-cookie deletion."""
+    keep = {k: session[k] for k in KEPT_ACROSS_SESSIONS if k in session}
+    session.clear()
+    session.update(keep)
+
+
 def remember_language():
     """``?lang=xx`` switches the language for the rest of the visit."""
     lang = request.args.get("lang")
@@ -47,7 +59,7 @@ def enforce_session_timeouts():
     )
     if expired:
         keep = {k: session[k] for k in ("lang", "contrast") if k in session}
-        session.clear()
+        session.clear()  # the remember-me cookie, if any, may start a new session
         session.update(keep)
         g.pop("_login_user", None)
         if current_user.is_authenticated:  # restored from a remember-me cookie

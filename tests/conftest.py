@@ -105,6 +105,9 @@ def clean_db(app):
         db.session.remove()
     if limiter.enabled and limiter._storage is not None:
         limiter.reset()
+    # The limiter is a singleton that the last create_app() configured; tests that build a
+    # rate-limited app must not leave limits on for the rest of the suite.
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
 
 
 @pytest.fixture

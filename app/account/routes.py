@@ -12,6 +12,7 @@ from app.auth.access import login_required, public
 from app.auth.forms import ButtonForm
 from app.auth.tokens import InvalidToken
 from app.extensions import db
+from app.http import reset_session
 from app.models.base import DomainError, utcnow
 from app.notifications.services import follows_of
 
@@ -53,7 +54,7 @@ def change_password():
             form.password.errors.append(exc.message)
         else:
             db.session.commit()
-            login_user(current_user)  # this session carries on with the new session version
+            login_user(current_user._get_current_object())  # this session carries on with the new version
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(url_for("account.profile"))
     return render_template("account/password.html", form=form)
@@ -106,7 +107,7 @@ def end_all_sessions():
         auth_services.end_all_sessions(current_user)
         db.session.commit()
         logout_user()
-        session.clear()
+        reset_session()
         flash(_("You are signed out on every device."), "success")
     return redirect(url_for("auth.login"))
 
@@ -137,7 +138,7 @@ def delete():
         else:
             db.session.commit()
             logout_user()
-            session.clear()
+            reset_session()
             flash(_("Your account is deleted. Thank you for taking part."), "success")
             return redirect(url_for("main.index"))
     return render_template("account/delete.html", form=form)

@@ -6,7 +6,6 @@ A view is decorated with exactly one of :func:`public`, :func:`login_required`,
 declare nothing. ``tests/test_access_matrix.py`` walks every endpoint × role.
 """
 from dataclasses import dataclass
-from functools import wraps
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_babel import lazy_gettext as _l

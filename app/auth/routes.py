@@ -10,7 +10,7 @@ from app.auth.access import login_required, public
 from app.auth.forms import ButtonForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from app.auth.tokens import InvalidToken
 from app.extensions import db, limiter
-from app.http import safe_next
+from app.http import reset_session, safe_next
 from app.models.base import DomainError
 
 
@@ -26,13 +26,8 @@ def _failed(response):
 
 def start_session(user, remember=False):
     """Log the user in on a fresh session (regenerated: nothing from before carries over)."""
-    lang = session.get("lang")
-    contrast = session.get("contrast")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    if contrast:
-        session["contrast"] = contrast
+    reset_session()
+    session.pop("_remember", None)
     login_user(user, remember=remember)
     session.permanent = True
 
@@ -123,10 +118,7 @@ def logout():
     """Sign out (POST with CSRF token; a GET link could be forged)."""
     if ButtonForm().validate_on_submit():
         logout_user()
-        lang = session.get("lang")
-        session.clear()
-        if lang:
-            session["lang"] = lang
+        reset_session()
         flash(_("You are signed out."), "info")
     return redirect(url_for("main.index"))
 

@@ -5,6 +5,7 @@ translated), so the tests find things by id, href and form action, and accept
 either language where they check words.
 """
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -53,6 +54,10 @@ def user_by_email(app, email):
             db.session.expunge(user)
         db.session.remove()
         return user
+
+
+def urlparse_path(url):
+    return urlsplit(url).path
 
 
 def sign_in(page, email, password):
@@ -111,12 +116,6 @@ def test_register_confirm_sign_in_and_sign_out(page, app, live_server):
     assert urlparse_path(page.url) == "/login"
 
     assert page.problems == []
-
-
-def urlparse_path(url):
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).path
 
 
 def test_password_reset_journey(page, app, live_server, make_user):

@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 PY=.venv/bin/python
 status=0
+echo "=================== lint (ruff: pyflakes, bugbear) ==================="
+.venv/bin/ruff check --no-cache --select F,E9,B --ignore B905 --line-length 120 app tests config.py wsgi.py migrations || status=1
 for engine in sqlite postgresql; do
   echo
   echo "=================== test suite on ${engine} ==================="

@@ -1,0 +1,220 @@
+"""Rate limits on login and registration, on an app built with limits switched on.
+
+Limits used here: 3 failed logins per minute per (account, address), 10 login
+attempts per minute per address, 2 registrations per hour per address.
+The limiter is a module-level singleton: each test resets its counters at the end.
+"""
+import html
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from app.extensions import db, limiter
+from app.models import User
+from tests.conftest import TEST_PASSWORD, make_config
+
+WRONG = "definitely not the password"
+NEW_PASSWORD = "violet tram under Superga 1706"
+ATTACKER = {"REMOTE_ADDR": "127.0.0.1"}
+ELSEWHERE = {"REMOTE_ADDR": "10.0.0.2"}
+
+
+@pytest.fixture
+def limited_app(app, database_url, tmp_path):
+    """The app with rate limits on, on the test database (``app`` has migrated it)."""
+    limited = create_app(make_config(
+        database_url, tmp_path,
+        RATELIMIT_ENABLED=True,
+        LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS="3 per minute",
+        LOGIN_LIMIT_PER_ADDRESS="10 per minute",
+        REGISTER_LIMIT="2 per hour",
+    ))
+    limiter.reset()
+    yield limited
+    limiter.reset()
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def client_from(limited_app, environ):
+    client = limited_app.test_client()
+    client.environ_base.update(environ)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def attempt_login(client, email, password=WRONG):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def register(client, email):
+    return client.post("/register", data={"display_name": "Someone", "email": email, "password": NEW_PASSWORD,
+                                          "accept_terms": "y"})
+
+
+def assert_too_many_requests(response):
+    """Refused by a rate limit, with an HTML page and a Retry-After header."""
+    assert response.status_code == 429
+    assert response.mimetype == "text/html"
+    assert "<!doctype html>" in response.get_data(as_text=True).lower()
+    assert int(response.headers["Retry-After"]) > 0
+
+
+# --- login: per account and address ------------------------------------------------------------
+
+def test_failed_logins_for_one_account_from_one_address_are_limited(limited_app, make_user):
+    make_user(email="victim@example.org")
+    attacker = client_from(limited_app, ATTACKER)
+
+    for _ in range(3):
+        assert attempt_login(attacker, "victim@example.org").status_code == 200
+
+    assert_too_many_requests(attempt_login(attacker, "victim@example.org"))
+    # even the right password is not tried any more from there
+    assert attempt_login(attacker, "victim@example.org", TEST_PASSWORD).status_code == 429
+
+
+def _exhaust_login(client):
+    for _ in range(3):
+        attempt_login(client, "victim@example.org")
+    return attempt_login(client, "victim@example.org")
+
+
+def _exhaust_register(client):
+    register(client, "one@example.org")
+    register(client, "two@example.org")
+    return register(client, "three@example.org")
+
+
+@pytest.mark.parametrize("exhaust", [_exhaust_login, _exhaust_register], ids=["login", "register"])
+@pytest.mark.parametrize("language, title, message", [
+    ("en", "Too many requests", "Too many attempts in a short time. Please wait a little and try again."),
+    ("it", "Troppe richieste", "Troppi tentativi in poco tempo. Aspetta un po' e riprova."),
+], ids=["en", "it"])
+def test_the_429_page_is_html_that_explains_in_the_visitors_language(limited_app, make_user, exhaust, language,
+                                                                    title, message):
+    make_user(email="victim@example.org")
+    client = client_from(limited_app, ATTACKER)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+
+    response = exhaust(client)
+
+    assert_too_many_requests(response)
+    page = html.unescape(response.get_data(as_text=True))
+    assert f'lang="{language}"' in page
+    assert re.search(rf"<h1>\s*{title}\s*</h1>", page), page
+    assert message in page
+    # not the limiter's raw wording ("3 per 1 minute") in place of an explanation
+    assert not re.search(r"\d+ per \d+ (second|minute|hour|day)", page)
+
+
+def test_another_email_from_the_same_address_is_still_allowed(limited_app, make_user):
+    make_user(email="victim@example.org")
+    make_user(email="neighbour@example.org")
+    shared = client_from(limited_app, ATTACKER)
+    for _ in range(3):
+        attempt_login(shared, "victim@example.org")
+    assert attempt_login(shared, "victim@example.org").status_code == 429
+
+    response = attempt_login(shared, "neighbour@example.org", TEST_PASSWORD)
+
+    assert response.status_code == 302
+
+
+def test_the_victim_can_still_sign_in_from_another_address(limited_app, make_user):
+    make_user(email="victim@example.org")
+    attacker = client_from(limited_app, ATTACKER)
+    for _ in range(3):
+        attempt_login(attacker, "victim@example.org")
+    assert attempt_login(attacker, "victim@example.org").status_code == 429
+
+    victim = client_from(limited_app, ELSEWHERE)
+    # a typo of the victim's own is not blocked either
+    assert attempt_login(victim, "victim@example.org").status_code == 200
+    response = attempt_login(victim, "victim@example.org", TEST_PASSWORD)
+
+    assert response.status_code == 302
+    with victim.session_transaction() as sess:
+        assert sess.get("_user_id")
+
+
+def test_successful_logins_do_not_count_toward_the_failed_login_limit(limited_app, make_user):
+    make_user(email="citizen@example.org")
+    address = dict(ATTACKER)
+
+    for _ in range(2):
+        assert attempt_login(client_from(limited_app, address), "citizen@example.org").status_code == 200
+    for _ in range(4):  # more successes than the limit allows failures
+        assert attempt_login(client_from(limited_app, address), "citizen@example.org",
+                             TEST_PASSWORD).status_code == 302
+    # the third failure is still allowed: only two failures were counted so far
+    assert attempt_login(client_from(limited_app, address), "citizen@example.org").status_code == 200
+
+    assert attempt_login(client_from(limited_app, address), "citizen@example.org").status_code == 429
+
+
+def test_the_per_account_limit_does_not_care_about_the_case_of_the_address(limited_app, make_user):
+    make_user(email="victim@example.org")
+    attacker = client_from(limited_app, ATTACKER)
+    for spelling in ("victim@example.org", "Victim@example.org", "VICTIM@EXAMPLE.ORG"):
+        assert attempt_login(attacker, spelling).status_code == 200
+
+    assert attempt_login(attacker, " Victim@Example.org ").status_code == 429
+
+
+# --- login: per address ------------------------------------------------------------------------
+
+def test_login_attempts_from_one_address_are_limited_across_accounts(limited_app, make_user):
+    attacker = client_from(limited_app, ATTACKER)
+
+    for n in range(10):
+        assert attempt_login(attacker, f"guess{n}@example.org").status_code == 200
+
+    assert_too_many_requests(attempt_login(attacker, "guess10@example.org"))
+    # another address is not affected
+    make_user(email="citizen@example.org")
+    assert attempt_login(client_from(limited_app, ELSEWHERE), "citizen@example.org",
+                         TEST_PASSWORD).status_code == 302
+
+
+def test_login_page_itself_is_not_limited(limited_app):
+    attacker = client_from(limited_app, ATTACKER)
+    for n in range(10):
+        attempt_login(attacker, f"guess{n}@example.org")
+
+    assert attacker.get("/login").status_code == 200
+
+
+# --- registration ------------------------------------------------------------------------------
+
+def _users(limited_app):
+    with limited_app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_registrations_from_one_address_are_limited(limited_app):
+    client = client_from(limited_app, ATTACKER)
+    assert register(client, "one@example.org").status_code == 200
+    assert register(client, "two@example.org").status_code == 200
+
+    response = register(client, "three@example.org")
+
+    assert_too_many_requests(response)
+    assert _users(limited_app) == 2
+    # the form is still shown; only sending it is limited
+    assert client.get("/register").status_code == 200
+
+
+def test_registration_from_another_address_is_not_limited(limited_app):
+    client = client_from(limited_app, ATTACKER)
+    register(client, "one@example.org")
+    register(client, "two@example.org")
+    assert register(client, "three@example.org").status_code == 429
+
+    response = register(client_from(limited_app, ELSEWHERE), "three@example.org")
+
+    assert response.status_code == 200
+    assert _users(limited_app) == 3

@@ -1,8 +1,19 @@
 """Forms for the account pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from app.auth.forms import VALID_EMAIL
 
 
 class ProfileForm(FlaskForm):
@@ -35,7 +46,8 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ChangeEmailForm(FlaskForm):
-    new_email = EmailField(_l("New email address"), validators=[DataRequired(), Length(max=254)],
+    new_email = EmailField(_l("New email address"),
+                           validators=[DataRequired(), Length(max=254), VALID_EMAIL],
                            description=_l("We send a link to the new address; the change happens when you open it."),
                            render_kw={"autocomplete": "email"})
     password = PasswordField(_l("Current password"), validators=[DataRequired()],

@@ -2,7 +2,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+VALID_EMAIL = Email(message=_l("Enter a valid email address."), check_deliverability=False)
 
 
 class RegisterForm(FlaskForm):
@@ -11,7 +13,7 @@ class RegisterForm(FlaskForm):
         description=_l("Shown next to your contributions. It can be a nickname."),
         render_kw={"autocomplete": "nickname"},
     )
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)],
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254), VALID_EMAIL],
                        render_kw={"autocomplete": "email"})
     password = PasswordField(
         _l("Password"), validators=[DataRequired(), Length(max=256)],
@@ -34,7 +36,7 @@ class LoginForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)],
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254), VALID_EMAIL],
                        render_kw={"autocomplete": "email"})
 
 

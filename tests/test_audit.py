@@ -68,13 +68,11 @@ def test_deleting_the_last_event_is_detected_by_the_head(chain):
 
 
 def test_recomputing_one_hash_still_breaks_the_next_link(chain):
-    from app.audit.services import compute_hash
+    from app.audit.services import event_hash
 
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.seq == 2))
     event.reason = "forged"
-    event.hash = compute_hash(seq=event.seq, actor_ref=event.actor_ref, action=event.action,
-                              target_type=event.target_type, target_id=event.target_id, reason=event.reason,
-                              details=event.details, created_at=event.created_at, prev_hash=event.prev_hash)
+    event.hash = event_hash(event)
     db.session.commit()
     result = verify_chain()
     assert not result.ok and result.broken_seq == 3

@@ -49,28 +49,20 @@ def _claim_next_seq():
     return row.seq, row.last_hash
 
 
+def event_hash(event):
+    """The hash an event must carry: its content and the previous event's hash."""
+    return compute_hash(seq=event.seq, actor_ref=event.actor_ref, action=event.action,
+                        target_type=event.target_type, target_id=event.target_id, reason=event.reason,
+                        details=event.details, created_at=event.created_at, prev_hash=event.prev_hash)
+
+
 def record(action, *, actor=None, target=None, target_type=None, target_id=None, reason=None, details=None):
     """Append an audit event in the current transaction (the caller commits)."""
     if target is not None:
         target_type = target_type or getattr(target, "__audit_type__", None) or target.__tablename__
         target_id = target.id
     actor_ref = actor.id if actor is not None else None
-    details = dict(details or {})
     seq, prev_hash = _claim_next_seq()
-    created_at = utcnow()
-    # Round-trip through JSON now, so what is hashed is exactly what the database returns.
-    details = json.loads(_canonical(details))
-    digest = compute_hash(
-        seq=seq,
-        actor_ref=actor_ref,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        reason=reason,
-        details=details,
-        created_at=created_at,
-        prev_hash=prev_hash,
-    )
     event = AuditEvent(
         seq=seq,
         actor_id=actor_ref,
@@ -79,13 +71,14 @@ def record(action, *, actor=None, target=None, target_type=None, target_id=None,
         target_type=target_type,
         target_id=target_id,
         reason=reason,
-        details=details,
-        created_at=created_at,
+        # Round-trip through JSON now, so what is hashed is exactly what the database returns.
+        details=json.loads(_canonical(dict(details or {}))),
+        created_at=utcnow(),
         prev_hash=prev_hash,
-        hash=digest,
     )
+    event.hash = event_hash(event)
     db.session.add(event)
-    db.session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=digest))
+    db.session.execute(update(AuditChainHead).where(AuditChainHead.id == 1).values(last_hash=event.hash))
     return event
 
 
@@ -108,18 +101,7 @@ def verify_chain(batch=1000):
             return VerifyResult(False, checked, expected_seq, f"event {expected_seq} is missing")
         if event.prev_hash != expected_prev:
             return VerifyResult(False, checked, event.seq, "previous hash does not match")
-        digest = compute_hash(
-            seq=event.seq,
-            actor_ref=event.actor_ref,
-            action=event.action,
-            target_type=event.target_type,
-            target_id=event.target_id,
-            reason=event.reason,
-            details=event.details,
-            created_at=event.created_at,
-            prev_hash=event.prev_hash,
-        )
-        if digest != event.hash:
+        if event_hash(event) != event.hash:
             return VerifyResult(False, checked, event.seq, "content does not match its hash")
         expected_prev = event.hash
         expected_seq += 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 from app import create_app
 from app.extensions import db, limiter
@@ -84,13 +84,9 @@ def app(database_url, tmp_path_factory):
 
 
 def _truncate_all():
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+    # DELETE, not TRUNCATE: on PostgreSQL it is much faster for tables this small.
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.execute(insert(AuditChainHead).values(id=1, seq=0, last_hash=GENESIS_HASH))
     db.session.commit()
 

@@ -2,51 +2,44 @@
 import html
 import json
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.passwords import verify_password
 from app.extensions import db
 from app.models import Role, User, UserRole
-from app.models.messaging import Follow, Notification, OutboxEmail
+from app.models.messaging import Follow, Notification
 from app.models.user import NotificationPref
 from tests.conftest import TEST_PASSWORD, refetch
-
-NEW_PASSWORD = "violet tram under Superga 1706"
-
+from tests.http_helpers import (
+    NEW_PASSWORD,
+    english,
+    link_path,
+    location_path,
+    new_client,
+    outbox,
+    password_works,
+    text_of,
+)
+from tests.http_helpers import sign_in as post_login
 
 # --- helpers -----------------------------------------------------------------------------
 
 @pytest.fixture
 def client(client):
     """The conftest client, asking for English pages."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-def new_client(app):
-    other = app.test_client()
-    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return other
-
-
-def text_of(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-def location_path(response):
-    return urlsplit(response.headers["Location"]).path
+    return english(client)
 
 
 def sign_in(client, email, password=TEST_PASSWORD):
-    response = client.post("/login", data={"email": email, "password": password})
+    """Sign in through the login form; the test fails here if the login is refused."""
+    response = post_login(client, email, password)
     assert response.status_code == 302, "sign-in failed"
     return response
 
 
 def signed_in(client):
+    """Whether the client is signed in; anything but the account page or a redirect to login fails."""
     response = client.get("/account/")
     if response.status_code == 200:
         return True
@@ -54,32 +47,11 @@ def signed_in(client):
     return False
 
 
-def outbox(app, **filters):
-    with app.app_context():
-        query = select(OutboxEmail).order_by(OutboxEmail.id)
-        for column, value in filters.items():
-            query = query.where(getattr(OutboxEmail, column) == value)
-        return [{"to": r.to_address, "kind": r.kind, "body": r.body_text, "user_id": r.user_id}
-                for r in db.session.scalars(query)]
-
-
-def link_path(body, prefix):
-    for url in re.findall(r"https?://[^\s<>\"]+", body):
-        path = urlsplit(url).path
-        if path.startswith(prefix):
-            return path
-    raise AssertionError(f"no link to {prefix} in:\n{body}")
-
-
 def notification_kinds(app, user_id):
+    """The kinds of the in-app notifications of user ``user_id``, oldest first."""
     with app.app_context():
         return db.session.scalars(
             select(Notification.kind).where(Notification.user_id == user_id).order_by(Notification.id)).all()
-
-
-def password_works(app, user_id, password):
-    with app.app_context():
-        return verify_password(db.session.get(User, user_id).password_hash, password)
 
 
 def field_error(response, field_id):
@@ -95,6 +67,7 @@ def field_error(response, field_id):
 
 
 def flashes(response):
+    """The texts of the flash messages on a page, in order."""
     return [html.unescape(m) for m in re.findall(r'<p class="flash flash-\w+">(.*?)</p>', response.get_data(as_text=True),
                                                  re.S)]
 

@@ -4,51 +4,38 @@ Every request runs without an application context; the database is checked in
 short ``with app.app_context():`` blocks. Pages are asked for in English
 (``Accept-Language: en``) so that messages can be compared with the source strings.
 """
-import html
 import re
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Role, User
-from app.models.messaging import OutboxEmail
-from tests.conftest import TEST_PASSWORD, refetch
-
-NEW_PASSWORD = "violet tram under Superga 1706"
-
+from tests.conftest import refetch
+from tests.http_helpers import (
+    NEW_PASSWORD,
+    assert_field_error,
+    comparable,
+    count_users,
+    english,
+    link_path,
+    location_path,
+    new_client,
+    outbox,
+    register,
+    sign_in,
+    text_of,
+)
 
 # --- helpers -----------------------------------------------------------------------------
 
 @pytest.fixture
 def client(client):
     """The conftest client, asking for English pages."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-def new_client(app):
-    other = app.test_client()
-    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return other
-
-
-def text_of(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-def comparable(response, typed_email):
-    """The page text with the address typed in and the per-session CSRF tokens blanked out."""
-    page = text_of(response).replace(typed_email, "EMAIL")
-    return re.sub(r'name="csrf_token"[^>]*value="[^"]*"', 'name="csrf_token" value=""', page)
-
-
-def location_path(response):
-    return urlsplit(response.headers["Location"]).path
+    return english(client)
 
 
 def location(response):
@@ -57,78 +44,19 @@ def location(response):
 
 
 def session_of(client):
+    """A copy of the client's session contents."""
     with client.session_transaction() as sess:
         return dict(sess)
 
 
-def sign_in(client, email, password=TEST_PASSWORD, remember=False, **kwargs):
-    data = {"email": email, "password": password}
-    if remember:
-        data["remember"] = "y"
-    return client.post("/login", data=data, **kwargs)
-
-
-def register(client, email, password=NEW_PASSWORD, display_name="Rosa Bianchi", accept_terms=True, **kwargs):
-    data = {"display_name": display_name, "email": email, "password": password}
-    if accept_terms:
-        data["accept_terms"] = "y"
-    return client.post("/register", data=data, **kwargs)
-
-
-def outbox(app, **filters):
-    """Outbox rows as plain dicts, oldest first, filtered by column values."""
-    with app.app_context():
-        query = select(OutboxEmail).order_by(OutboxEmail.id)
-        for column, value in filters.items():
-            query = query.where(getattr(OutboxEmail, column) == value)
-        return [
-            {"to": r.to_address, "kind": r.kind, "body": r.body_text, "user_id": r.user_id, "subject": r.subject}
-            for r in db.session.scalars(query)
-        ]
-
-
-def link_path(body, prefix):
-    """The path of the first link in ``body`` whose path starts with ``prefix``."""
-    for url in re.findall(r"https?://[^\s<>\"]+", body):
-        path = urlsplit(url).path
-        if path.startswith(prefix):
-            return path
-    raise AssertionError(f"no link to {prefix} in email body:\n{body}")
-
-
 def user_by_email(app, email):
+    """The user with ``email`` (case-insensitively), detached with its roles loaded, or None."""
     with app.app_context():
         user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
         if user is not None:
             _ = user.role_rows
             db.session.expunge(user)
         return user
-
-
-def count_users(app, email=None):
-    with app.app_context():
-        query = select(func.count()).select_from(User)
-        if email is not None:
-            query = query.where(func.lower(User.email) == email.lower())
-        return db.session.scalar(query)
-
-
-def field_tag(page, field_id):
-    match = re.search(rf'<(?:input|select|textarea)\b[^>]*\bid="{re.escape(field_id)}"[^>]*>', page)
-    assert match, f"no form control with id={field_id!r} in the page"
-    return match.group(0)
-
-
-def assert_field_error(response, field_id, message):
-    """The control is marked invalid, points at its error, and the error says ``message``."""
-    page = response.get_data(as_text=True)
-    tag = field_tag(page, field_id)
-    assert 'aria-invalid="true"' in tag, tag
-    described = re.search(r'aria-describedby="([^"]*)"', tag)
-    assert described and f"{field_id}-error" in described.group(1).split(), tag
-    error = re.search(rf'<p class="error-message" id="{re.escape(field_id)}-error">(.*?)</p>', page, re.S)
-    assert error, f"no error message for {field_id}"
-    assert message in html.unescape(error.group(1)), error.group(1)
 
 
 def assert_signed_out(client):
@@ -139,6 +67,7 @@ def assert_signed_out(client):
 
 
 def assert_signed_in(client):
+    """The client is signed in: the account page answers instead of redirecting."""
     response = client.get("/account/")
     assert response.status_code == 200, response.headers.get("Location")
 

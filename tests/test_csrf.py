@@ -1,5 +1,6 @@
 """With CSRF protection on (as in production), every state-changing endpoint refuses a POST without a token."""
 import re
+
 import pytest
 from flask import url_for
 

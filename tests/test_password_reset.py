@@ -1,24 +1,33 @@
 """Password reset: the emailed link is signed, expires, works once, for one account only."""
 import base64
-import html
 import json
-import re
 import time
-from urllib.parse import urlsplit
 
 import itsdangerous.timed
 import pytest
 from sqlalchemy import select
 
 from app.auth import services, tokens
-from app.auth.passwords import verify_password
 from app.extensions import db
 from app.models import User
 from app.models.base import utcnow
-from app.models.messaging import Notification, OutboxEmail
+from app.models.messaging import Notification
 from tests.conftest import TEST_PASSWORD, refetch
+from tests.http_helpers import (
+    NEW_PASSWORD,
+    assert_field_error,
+    comparable,
+    english,
+    link_path,
+    links_in,
+    location_path,
+    new_client,
+    outbox,
+    password_works,
+    sign_in,
+    text_of,
+)
 
-NEW_PASSWORD = "violet tram under Superga 1706"
 OTHER_PASSWORD = "purple lantern drifts over Po 88"
 
 
@@ -27,45 +36,7 @@ OTHER_PASSWORD = "purple lantern drifts over Po 88"
 @pytest.fixture
 def client(client):
     """The conftest client, asking for English pages."""
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-def new_client(app):
-    other = app.test_client()
-    other.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return other
-
-
-def text_of(response):
-    return html.unescape(response.get_data(as_text=True))
-
-
-def comparable(response, typed_email):
-    """The page text with the address typed in and the per-session CSRF tokens blanked out."""
-    page = text_of(response).replace(typed_email, "EMAIL")
-    return re.sub(r'name="csrf_token"[^>]*value="[^"]*"', 'name="csrf_token" value=""', page)
-
-
-def location_path(response):
-    return urlsplit(response.headers["Location"]).path
-
-
-def sign_in(client, email, password=TEST_PASSWORD):
-    return client.post("/login", data={"email": email, "password": password})
-
-
-def outbox(app, **filters):
-    with app.app_context():
-        query = select(OutboxEmail).order_by(OutboxEmail.id)
-        for column, value in filters.items():
-            query = query.where(getattr(OutboxEmail, column) == value)
-        return [{"to": r.to_address, "kind": r.kind, "body": r.body_text, "user_id": r.user_id}
-                for r in db.session.scalars(query)]
-
-
-def links_in(body):
-    return re.findall(r"https?://[^\s<>\"]+", body)
+    return english(client)
 
 
 def reset_path(app, email):
@@ -74,40 +45,25 @@ def reset_path(app, email):
     assert response.status_code == 200
     mails = outbox(app, to_address=email.lower(), kind="password_reset")
     assert mails, f"no reset email for {email}"
-    for url in links_in(mails[-1]["body"]):
-        path = urlsplit(url).path
-        if path.startswith("/password/reset/"):
-            return path
-    raise AssertionError(mails[-1]["body"])
+    return link_path(mails[-1]["body"], "/password/reset/")
 
 
 def token_of(path):
+    """The token, the last segment of a link path."""
     return path.rsplit("/", 1)[1]
 
 
 def choose(client, path, password=NEW_PASSWORD, confirm=None):
+    """Post the new-password form at ``path``; the confirmation repeats the password unless given."""
     return client.post(path, data={"password": password, "confirm": password if confirm is None else confirm})
 
 
-def password_works(app, user_id, password):
-    with app.app_context():
-        return verify_password(db.session.get(User, user_id).password_hash, password)
-
-
 def assert_bad_link(response):
+    """The page for a link that does not work (expired, used or forged)."""
     assert response.status_code == 400
     page = text_of(response)
     assert "This link does not work" in page
     assert "It may have expired, or it was already used." in page
-
-
-def assert_field_error(response, field_id, message):
-    page = response.get_data(as_text=True)
-    tag = re.search(rf'<input\b[^>]*\bid="{field_id}"[^>]*>', page)
-    assert tag and 'aria-invalid="true"' in tag.group(0), tag and tag.group(0)
-    assert f"{field_id}-error" in re.search(r'aria-describedby="([^"]*)"', tag.group(0)).group(1)
-    error = re.search(rf'<p class="error-message" id="{field_id}-error">(.*?)</p>', page, re.S)
-    assert error and message in html.unescape(error.group(1))
 
 
 def _shift_token_clock(monkeypatch, seconds):

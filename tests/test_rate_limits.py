@@ -8,15 +8,13 @@ import html
 import re
 
 import pytest
-from sqlalchemy import func, select
 
 from app import create_app
 from app.extensions import db, limiter
-from app.models import User
 from tests.conftest import TEST_PASSWORD, make_config
+from tests.http_helpers import count_users, english, register, sign_in
 
 WRONG = "definitely not the password"
-NEW_PASSWORD = "violet tram under Superga 1706"
 ATTACKER = {"REMOTE_ADDR": "127.0.0.1"}
 ELSEWHERE = {"REMOTE_ADDR": "10.0.0.2"}
 
@@ -40,19 +38,15 @@ def limited_app(app, database_url, tmp_path):
 
 
 def client_from(limited_app, environ):
+    """A client of ``limited_app`` with ``environ`` (its address), asking for English pages."""
     client = limited_app.test_client()
     client.environ_base.update(environ)
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
+    return english(client)
 
 
 def attempt_login(client, email, password=WRONG):
-    return client.post("/login", data={"email": email, "password": password})
-
-
-def register(client, email):
-    return client.post("/register", data={"display_name": "Someone", "email": email, "password": NEW_PASSWORD,
-                                          "accept_terms": "y"})
+    """Post the login form, with a wrong password unless told otherwise."""
+    return sign_in(client, email, password)
 
 
 def assert_too_many_requests(response):
@@ -190,11 +184,6 @@ def test_login_page_itself_is_not_limited(limited_app):
 
 # --- registration ------------------------------------------------------------------------------
 
-def _users(limited_app):
-    with limited_app.app_context():
-        return db.session.scalar(select(func.count()).select_from(User))
-
-
 def test_registrations_from_one_address_are_limited(limited_app):
     client = client_from(limited_app, ATTACKER)
     assert register(client, "one@example.org").status_code == 200
@@ -203,7 +192,7 @@ def test_registrations_from_one_address_are_limited(limited_app):
     response = register(client, "three@example.org")
 
     assert_too_many_requests(response)
-    assert _users(limited_app) == 2
+    assert count_users(limited_app) == 2
     # the form is still shown; only sending it is limited
     assert client.get("/register").status_code == 200
 
@@ -217,4 +206,4 @@ def test_registration_from_another_address_is_not_limited(limited_app):
     response = register(client_from(limited_app, ELSEWHERE), "three@example.org")
 
     assert response.status_code == 200
-    assert _users(limited_app) == 3
+    assert count_users(limited_app) == 3

@@ -27,6 +27,7 @@ import warnings
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
@@ -186,7 +187,7 @@ def new_page(browser, live_server, request):
                 suffix = "" if number == 0 else f"-{number + 1}"
                 try:
                     page.screenshot(path=str(ARTIFACTS / f"{name}{suffix}.png"), full_page=True)
-                except Exception as exc:  # never hide the test's own failure behind this one
+                except (PlaywrightError, OSError) as exc:  # never hide the test's own failure behind this one
                     warnings.warn(f"no failure screenshot for {name}: {exc}", stacklevel=1)
         finally:
             context.close()

@@ -58,28 +58,31 @@ def test_an_english_browser_gets_english_at_once(new_page):
 def test_high_contrast_toggle_turns_on_and_off(page, live_server):
     page.goto("/terms")
     html = page.locator(HTML)
+    body = page.locator("body")
     button = page.locator(CONTRAST_BUTTON)
     expect(html).not_to_have_attribute("data-contrast", "high")
     expect(button).to_have_attribute("aria-pressed", "false")
     normal_background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert normal_background not in ("rgb(0, 0, 0)", "rgba(0, 0, 0, 0)")  # the stylesheet is applied
 
-    button.click()
+    with page.expect_navigation():
+        button.click()
     expect(page).to_have_url(live_server("/terms"))  # back on the same page
     expect(html).to_have_attribute("data-contrast", "high")
     expect(button).to_have_attribute("aria-pressed", "true")
-    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
-    assert normal_background != "rgb(0, 0, 0)"
+    expect(body).to_have_css("background-color", "rgb(0, 0, 0)")
 
     # It stays on from page to page.
     page.goto("/")
     expect(html).to_have_attribute("data-contrast", "high")
     expect(button).to_have_attribute("aria-pressed", "true")
 
-    button.click()
+    with page.expect_navigation():
+        button.click()
     expect(page).to_have_url(live_server("/"))
     expect(html).not_to_have_attribute("data-contrast", "high")
     expect(button).to_have_attribute("aria-pressed", "false")
-    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == normal_background
+    expect(body).to_have_css("background-color", normal_background)
 
     assert page.problems == []
 
@@ -110,8 +113,10 @@ def test_home_page_screenshots_normal_and_high_contrast(new_page, app, device, v
     expect(page.locator(".house-list li")).to_have_count(len(HOUSES))
     for mode in ("normal", "high-contrast"):
         if mode == "high-contrast":
-            page.click(CONTRAST_BUTTON)
+            with page.expect_navigation():  # waits for the new page's load event (stylesheet included)
+                page.click(CONTRAST_BUTTON)
             expect(page.locator(HTML)).to_have_attribute("data-contrast", "high")
+            expect(page.locator("body")).to_have_css("background-color", "rgb(0, 0, 0)")
         page.screenshot(path=str(ARTIFACTS / f"home-{device}-{mode}.png"), full_page=True)
         # Nothing sticks out sideways: no horizontal scrolling, on a phone either.
         scroll_width = page.evaluate("document.documentElement.scrollWidth")

@@ -76,9 +76,9 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from app import account, admin, api, auth, main, notifications
+    from app import account, admin, api, auth, main, maps, media, notifications
 
-    for module in (main, auth, account, notifications, admin, api):
+    for module in (main, auth, account, notifications, admin, api, maps, media):
         app.register_blueprint(module.bp)
 
 

@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi.py
 export PIAZZA_ENV ?= development
 
-.PHONY: run test test-sqlite test-postgres setup setup-dev system-deps translations extract-messages db demo clean
+.PHONY: run test test-sqlite test-postgres setup setup-dev system-deps translations extract-messages db demo clean vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed translations
+setup: $(VENV)/.installed translations vendor
 
-setup-dev: $(VENV)/.installed-dev translations system-deps
+setup-dev: $(VENV)/.installed-dev translations system-deps vendor
+
+## Leaflet and leaflet.markercluster from npm into app/static/vendor (for LEAFLET_LOCAL=1), once.
+## Without npm the map still works from the CDN, so that is a warning, not an error.
+VENDOR_DIR := app/static/vendor
+vendor:
+	@if [ -f $(VENDOR_DIR)/node_modules/leaflet/dist/leaflet.js ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then npm ci --prefix $(VENDOR_DIR) --no-audit --no-fund; \
+	else echo "npm not found: Leaflet will load from the CDN; LEAFLET_LOCAL=1 and the browser tests need 'make vendor' with npm." >&2; fi
 
 ## Compile the translation catalogues (.po -> .mo).
 translations: $(VENV)/.installed

@@ -93,9 +93,39 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
 
     #: Extra hosts allowed by the Content Security Policy (map tiles, CDN), space-separated.
-    CSP_IMG_SRC = os.environ.get("CSP_IMG_SRC", "https://*.tile.openstreetmap.org")
+    CSP_IMG_SRC = os.environ.get("CSP_IMG_SRC", "https://tile.openstreetmap.org https://*.tile.openstreetmap.org")
     CSP_CDN_SRC = os.environ.get("CSP_CDN_SRC", "https://unpkg.com")
     HSTS = _bool("HSTS", False)
+
+    # The map (app/maps). Leaflet comes from the unpkg CDN with SRI hashes, or with LEAFLET_LOCAL
+    # from app/static/vendor (`make vendor`): for offline machines and the browser tests.
+    LEAFLET_LOCAL = _bool("LEAFLET_LOCAL", False)
+    #: Tile server URL template; its host must be in CSP_IMG_SRC.
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    #: Attribution shown on the map (HTML); the tiles' licence requires it, with a link to it.
+    MAP_TILE_ATTRIBUTION = os.environ.get(
+        "MAP_TILE_ATTRIBUTION",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    )
+    #: Where the map opens (lat, lon: Piazza Castello) and at which zoom.
+    MAP_CENTER = (45.0703, 7.6869)
+    MAP_ZOOM = 13
+    #: Below this zoom, layers that can be clustered are sent as counts per grid cell.
+    MAP_CLUSTER_BELOW_ZOOM = 15
+    #: The most features one map request returns; the response says when it was truncated.
+    MAP_MAX_FEATURES = 2000
+
+    # Photo uploads (app/media): checked by content, re-encoded as JPEG without metadata.
+    #: Directory of LocalStorage; created on the first saved photo, not at start-up.
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_PATH / "uploads"))
+    #: Largest file accepted per photo, before re-encoding.
+    UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+    #: Width × height above which a picture is refused before decoding (decompression bombs).
+    UPLOAD_MAX_PIXELS = int(os.environ.get("UPLOAD_MAX_PIXELS", str(40_000_000)))
+    #: Longest side of the stored photo and of its thumbnail, in pixels.
+    PHOTO_MAX_SIDE = int(os.environ.get("PHOTO_MAX_SIDE", "2048"))
+    THUMB_MAX_SIDE = int(os.environ.get("THUMB_MAX_SIDE", "480"))
+    PHOTOS_PER_ITEM = int(os.environ.get("PHOTOS_PER_ITEM", "3"))
 
     @staticmethod
     def check(config):

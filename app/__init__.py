@@ -76,9 +76,9 @@ def _init_extensions(app):
 
 
 def _register_blueprints(app):
-    from app import account, admin, api, auth, main, maps, media, notifications
+    from app import account, admin, api, auth, main, maps, media, notifications, open311, reports
 
-    for module in (main, auth, account, notifications, admin, api, maps, media):
+    for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports):
         app.register_blueprint(module.bp)
 
 
@@ -86,10 +86,12 @@ def _register_hooks(app):
     from app.auth.access import enforce_access
     from app.auth.forms import ButtonForm
     from app.http import enforce_session_timeouts, remember_language, security_headers
-    from app.labels import role_label
+    from app.labels import report_status_label, role_label
     from app.models.user import Role
     from app.notifications.services import unread_count
 
+    # Globals (not context processors) so that imported macros see them too.
+    app.jinja_env.globals.update(role_label=role_label, report_status_label=report_status_label)
     app.before_request(remember_language)
     app.before_request(enforce_session_timeouts)
     app.before_request(enforce_access)
@@ -108,16 +110,16 @@ def _register_hooks(app):
             "unread_notifications": unread,
             "button_form": ButtonForm,
             "Role": Role,
-            "role_label": role_label,
         }
 
 
 def _register_cli(app):
     from app.admin.cli import users_cli
+    from app.api.cli import api_keys_cli
     from app.audit.cli import audit_cli
     from app.mail.cli import mail_cli
     from app.notifications.cli import notifications_cli
     from app.seed.cli import seed_cli
 
-    for group in (users_cli, audit_cli, mail_cli, notifications_cli, seed_cli):
+    for group in (users_cli, audit_cli, mail_cli, notifications_cli, seed_cli, api_keys_cli):
         app.cli.add_command(group)

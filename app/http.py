@@ -106,3 +106,9 @@ def security_headers(response):
     if "Cookie" not in vary:
         headers["Vary"] = (vary + ", Cookie").lstrip(", ")
     return response
+
+
+def path_for(endpoint, **values):
+    """The local path of an endpoint, without needing a request (services, CLI, emails)."""
+    adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+    return adapter.build(endpoint, values)

@@ -14,3 +14,29 @@ ROLE_LABELS = {
 
 def role_label(role):
     return str(ROLE_LABELS.get(Role(role), role))
+
+
+REPORT_STATUS_LABELS = {
+    "new": _l("new"),
+    "acknowledged": _l("acknowledged"),
+    "in_progress": _l("in progress"),
+    "resolved": _l("resolved"),
+    "closed": _l("closed"),
+    "duplicate": _l("duplicate"),
+    "not_responsible": _l("not for the City"),
+    "rejected": _l("rejected"),
+}
+
+FLAG_REASON_LABELS = {
+    "spam": _l("Spam or advertising"),
+    "offensive": _l("Offensive or abusive"),
+    "personal_data": _l("Shows someone's personal data"),
+    "off_topic": _l("Off topic"),
+    "illegal": _l("Illegal content"),
+    "other": _l("Something else"),
+}
+
+
+def report_status_label(status):
+    value = getattr(status, "value", status)
+    return str(REPORT_STATUS_LABELS.get(value, value))

@@ -60,6 +60,32 @@ def verified_required(view):
     return _declare(Rule("verified"))(view)
 
 
+def token_required(view):
+    """A confirmed citizen authenticated by an API bearer token (JSON API writes).
+
+    Session cookies are deliberately not enough here: these endpoints are exempt from
+    CSRF tokens (programs call them), so a cookie must never authorise them.
+    """
+    from app.extensions import csrf
+
+    csrf.exempt(view)
+    return _declare(Rule("token"))(view)
+
+
+#: Set by the API module: request -> the user of a valid bearer token, or None.
+TOKEN_LOADER = {"load": None}
+
+
+def api_user():
+    """The user of the request's bearer token (cached on ``g``), or None."""
+    from flask import g
+
+    if "api_user" not in g:
+        loader = TOKEN_LOADER["load"]
+        g.api_user = loader(request) if loader is not None else None
+    return g.api_user
+
+
 def roles_required(*roles):
     """A signed-in user holding at least one of ``roles`` (admins are not implicitly everything)."""
     wanted = frozenset(Role(r) for r in roles)
@@ -81,6 +107,13 @@ def rule_for(endpoint):
 def allowed(rule, user):
     """(True, None) when ``user`` passes ``rule``; otherwise (False, why)."""
     if rule.level == "public":
+        return True, None
+    if rule.level == "token":
+        user = api_user()
+        if user is None:
+            return False, "login"
+        if not user.is_citizen:
+            return False, "unconfirmed" if not user.is_confirmed else "role"
         return True, None
     if not user.is_authenticated:
         return False, "login"

@@ -1,1 +1,39 @@
-"""Routes of the media blueprint."""
+"""Routes of the media blueprint: stored photos, served so a browser can only ever show them."""
+from flask import abort, make_response, request
+
+from app.auth.access import public
+from app.media import bp
+from app.media.services import photo_for_key
+from app.media.storage import InvalidKey, check_key, get_storage
+
+#: A photo is never executed, framed into anything, or sniffed into another type; its
+#: key is random and its bytes never change, so caches may keep it for good.
+PHOTO_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Disposition": "inline",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "public, max-age=31536000, immutable",
+}
+
+
+@bp.route("/media/<key>")
+@public
+def photo(key):
+    """A stored photo or thumbnail by its key; 404 for unknown, hidden or missing ones."""
+    try:
+        check_key(key)
+    except InvalidKey:
+        abort(404)
+    found = photo_for_key(key)
+    if found is None:
+        abort(404)
+    try:
+        data = get_storage().open(key)
+    except FileNotFoundError:
+        abort(404)
+    response = make_response(data)
+    response.content_type = found.content_type
+    response.headers.update(PHOTO_HEADERS)
+    # The key names immutable content, so it is a strong ETag without hashing the bytes.
+    response.set_etag(key)
+    return response.make_conditional(request)

@@ -60,6 +60,10 @@ def message_for(notification):
         from app.labels import role_label
 
         params["role_label"] = role_label(params["role"])
+    if "status" in params:
+        from app.labels import report_status_label
+
+        params["status_label"] = report_status_label(params["status"])
     try:
         return str(template) % params
     except (KeyError, TypeError, ValueError):

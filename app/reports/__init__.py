@@ -1,0 +1,6 @@
+"""Reports on the map: place, route, triage and resolve problems in the street."""
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)
+
+from app.reports import routes  # noqa: E402,F401

@@ -87,6 +87,7 @@ _generation = 0
 
 
 def _load_districts():
+    """Read every district and build its shape."""
     rows = db.session.execute(
         select(District.id, District.number, District.name, District.geometry).order_by(District.number)
     ).all()
@@ -258,6 +259,7 @@ _CHANGED = "piazza_geo_districts_changed"
 
 @event.listens_for(Session, "after_flush")
 def _note_district_changes(session, _flush_context):
+    """Remember that this transaction changed districts through the ORM."""
     touched = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(obj, District) for obj in touched):
         session.info[_CHANGED] = True
@@ -265,6 +267,7 @@ def _note_district_changes(session, _flush_context):
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_district_statements(state):
+    """Remember that this transaction changed districts with a bulk statement."""
     # Bulk statements through the session (``delete(District)``, the test suite's table wipes)
     # bypass the flush above.
     if state.is_insert or state.is_update or state.is_delete:
@@ -274,10 +277,12 @@ def _note_district_statements(state):
 
 @event.listens_for(Session, "after_commit")
 def _clear_after_district_commit(session):
+    """Forget the cached districts once their change is committed."""
     if session.info.pop(_CHANGED, False):
         clear_cache()
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back_changes(session):
+    """A rolled-back change changed nothing."""
     session.info.pop(_CHANGED, None)

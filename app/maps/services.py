@@ -123,6 +123,7 @@ class Layer:
 
     @property
     def clusterable(self):
+        """Whether the provider can send clusters."""
         return bool(getattr(self.provider, "clusterable", False))
 
 
@@ -197,11 +198,13 @@ class cell_index(FunctionElement):
 
 @compiles(cell_index)
 def _cell_index_default(element, compiler, **kw):
+    """PostgreSQL and others: FLOOR is built in."""
     return "CAST(FLOOR(%s) AS INTEGER)" % compiler.process(element.clauses, **kw)
 
 
 @compiles(cell_index, "sqlite")
 def _cell_index_sqlite(element, compiler, **kw):
+    """SQLite: floor from CAST, whose math functions are optional at build time."""
     # CAST truncates towards zero; subtracting 1 when that rounded up gives floor for negatives too.
     x = compiler.process(element.clauses, **kw)
     return f"(CAST({x} AS INTEGER) - ({x} < CAST({x} AS INTEGER)))"
@@ -306,8 +309,10 @@ def _parse_filters(args, selected, strict):
 # --- features -------------------------------------------------------------------------------
 
 def _point_feature(layer, row):
+    """One row of a layer as a GeoJSON Point feature."""
     lat, lon = float(row.lat), float(row.lon)
-    properties = {"layer": layer.name, "id": row.id, **layer.provider.properties(row)}
+    # The registry's own keys come last: a provider cannot relabel its items' layer or id.
+    properties = {**layer.provider.properties(row), "layer": layer.name, "id": row.id}
     return {
         "type": "Feature",
         "id": f"{layer.name}:{row.id}",
@@ -317,6 +322,7 @@ def _point_feature(layer, row):
 
 
 def _cluster_feature(layer, row):
+    """One grid cell of a layer as a GeoJSON cluster feature, with the bbox of its items."""
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [round(float(row.lon), 6), round(float(row.lat), 6)]},
@@ -347,6 +353,7 @@ def _layer_clusters(layer, query, limit):
 
 
 def _filters_of(layer, query):
+    """The request's filters that ``layer`` honours."""
     honoured = getattr(layer.provider, "filters", frozenset())
     return {name: value for name, value in query.filters.items() if name in honoured}
 

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
 
-from app.reports import routes  # noqa: E402,F401
+from app.reports import map_layer, routes  # noqa: E402,F401

@@ -222,6 +222,15 @@ def test_clusters_are_count_bubbles_that_zoom_in(map_page, live_server, crowded_
     with page.expect_request(features_request) as zoomed:
         bubbles.first.click()
     assert int(query_of(zoomed.value.url)["zoom"]) > 12
+
+    # The list's "Zoom in" does the same, from the keyboard.
+    page.goto(f"/map?layers={crowded_layer}&z=12")
+    zoom_in = page.locator(f"{LIST} li.map-item-cluster button").first
+    expect(zoom_in).to_have_text("Zoom in")
+    with page.expect_request(features_request) as zoomed:
+        zoom_in.focus()
+        page.keyboard.press("Enter")
+    assert int(query_of(zoomed.value.url)["zoom"]) > 12
     assert site_problems(page) == []
 
 

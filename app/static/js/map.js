@@ -443,15 +443,16 @@
       var marker = self.markers[button.dataset.key];
       if (!marker) { return; }
       if (marker.options.piazzaCluster) {
-        var p = self.lastFeatures(button.dataset.key);
-        if (p) { self.zoomInto(p); }
+        var feature = self.featureFor(button.dataset.key);
+        if (feature) { self.zoomInto(feature); }
         return;
       }
       self.show(marker);
     });
   };
 
-  PiazzaMap.prototype.lastFeatures = function (key) {
+  PiazzaMap.prototype.featureFor = function (key) {
+    /* The last answer holds the cluster's bbox; the marker does not. */
     var collection = parseJSON(this.lastBody, { features: [] });
     for (var i = 0; i < collection.features.length; i++) {
       if (featureKey(collection.features[i]) === key) { return collection.features[i]; }

@@ -303,3 +303,11 @@ def test_flags_need_a_known_reason_and_text_for_other(people, city, reason, text
     report = new_report(people, city)
     with pytest.raises(DomainError):
         services.flag(people["neighbour"], "report", report.id, reason, text)
+
+
+def test_ask_if_fixed_command(app, runner, people, city):
+    report = _report_in(people, city, S.resolved)
+    report.resolved_at = utcnow() - timedelta(weeks=5)
+    db.session.commit()
+    result = runner.invoke(args=["reports", "ask-if-fixed"])
+    assert result.exit_code == 0 and "Asked 1 reporter" in result.output

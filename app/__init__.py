@@ -85,13 +85,14 @@ def _register_blueprints(app):
 def _register_hooks(app):
     from app.auth.access import enforce_access
     from app.auth.forms import ButtonForm
-    from app.http import enforce_session_timeouts, remember_language, security_headers
+    from app.http import enforce_session_timeouts, remember_language, restrict_vendor_files, security_headers
     from app.labels import report_status_label, role_label
     from app.models.user import Role
     from app.notifications.services import unread_count
 
     # Globals (not context processors) so that imported macros see them too.
     app.jinja_env.globals.update(role_label=role_label, report_status_label=report_status_label)
+    app.before_request(restrict_vendor_files)
     app.before_request(remember_language)
     app.before_request(enforce_session_timeouts)
     app.before_request(enforce_access)

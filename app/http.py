@@ -112,3 +112,20 @@ def path_for(endpoint, **values):
     """The local path of an endpoint, without needing a request (services, CLI, emails)."""
     adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
     return adapter.build(endpoint, values)
+
+
+#: Of the npm packages under static/vendor, only their built files are served: the packages also
+#: hold example pages, sources and metadata that have no business on our origin.
+VENDOR_SERVED = ("vendor/node_modules/leaflet/dist/", "vendor/node_modules/leaflet.markercluster/dist/")
+
+
+def restrict_vendor_files():
+    """before_request: 404 for anything under static/vendor/ but the packages' dist folders."""
+    if request.endpoint != "static":
+        return None
+    filename = (request.view_args or {}).get("filename", "")
+    if filename.startswith("vendor/") and (not filename.startswith(VENDOR_SERVED) or ".." in filename):
+        from flask import abort
+
+        abort(404)
+    return None

@@ -153,3 +153,11 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):
             assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 15000
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         db.engine.dispose()
+
+
+def test_only_the_built_files_of_vendored_packages_are_served(client):
+    assert client.get("/static/vendor/node_modules/leaflet/dist/leaflet.js").status_code == 200
+    for path in ("/static/vendor/package.json", "/static/vendor/node_modules/leaflet/package.json",
+                 "/static/vendor/node_modules/leaflet.markercluster/example/marker-clustering.html",
+                 "/static/vendor/node_modules/leaflet/dist/../package.json"):
+        assert client.get(path).status_code == 404, path

@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi.py
 export PIAZZA_ENV ?= development
 
-.PHONY: run test test-sqlite test-postgres setup setup-dev system-deps translations extract-messages db demo clean vendor
+.PHONY: run test test-sqlite test-postgres setup setup-dev system-deps translations extract-messages db demo clean vendor bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ test-sqlite: setup-dev
 
 test-postgres: setup-dev
 	PIAZZA_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Time the map endpoint (mapFeatures) on 100,000 reports, SQLite then PostgreSQL; see bench/README.md.
+## Not part of `make test`. BENCH_ARGS="--engine sqlite --reports 20000" narrows the run.
+BENCH_ARGS ?= --engine both --reports 100000
+bench: setup
+	$(BIN)/python -m bench.map_features $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/.demo-seeded .pytest_cache

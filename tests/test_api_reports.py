@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app import create_app
 from app.account import services as account_services
 from app.api.tokens import issue_token
 from app.extensions import db
@@ -13,7 +12,7 @@ from app.models import ApiToken, Category, Department, Report, ReportStatus, Rol
 from app.models.base import utcnow
 from app.reports import services as reports
 from app.seed.demo import seed_places
-from tests.conftest import TEST_PASSWORD, login, make_config
+from tests.conftest import TEST_PASSWORD, login
 
 S = ReportStatus
 NIZZA = (45.0450, 7.6780)          # district 8
@@ -21,27 +20,6 @@ CASTELLO = (45.0712, 7.6857)       # Piazza Castello, district 1
 OUTSIDE = (45.2000, 7.9000)
 REPORT_FIELDS = {"id", "title", "description", "status", "status_group", "category", "district", "department",
                  "lat", "lon", "address", "reporter_name", "source", "created_at", "updated_at", "url", "updates"}
-
-
-def with_report_pages(application):
-    """``application``, with the report pages registered if create_app does not do it yet (reports link to them)."""
-    from app import reports as reports_feature
-
-    if "reports" not in application.blueprints:
-        application.register_blueprint(reports_feature.bp)
-    return application
-
-
-@pytest.fixture(scope="module")
-def app(app, database_url, tmp_path_factory):
-    """The suite's app; until the report pages are registered there, one that has them."""
-    if "reports" in app.blueprints:
-        yield app
-        return
-    with_pages = with_report_pages(create_app(make_config(database_url, tmp_path_factory.mktemp("api"))))
-    yield with_pages
-    with with_pages.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -58,6 +36,7 @@ def city(app):
 
 @pytest.fixture
 def reporter(city, make_user):
+    """A citizen, in a city with districts and categories."""
     return make_user(display_name="Rosa Bianchi", email="rosa@example.org")
 
 
@@ -86,6 +65,7 @@ def token_for(app, user, **columns):
 
 
 def bearer(secret):
+    """The Authorization header for a token."""
     return {"Authorization": f"Bearer {secret}"}
 
 
@@ -143,6 +123,7 @@ def test_missing_and_hidden_reports_are_json_404s(client, app, city, reporter, h
 # --- listReports --------------------------------------------------------------------------------
 
 def ids_of(response):
+    """The sorted report ids of a successful listReports page."""
     assert response.status_code == 200, response.data
     return sorted(item["id"] for item in response.get_json()["items"])
 
@@ -245,6 +226,7 @@ def test_a_citizen_with_a_token_creates_a_report(client, app, city, reporter):
 
 
 def _refused(response, status):
+    """A JSON error with ``status``."""
     assert response.status_code == status, response.data
     assert response.mimetype == "application/json"
     assert set(response.get_json()["error"]) >= {"code", "message"}

@@ -21,10 +21,12 @@ from tests.http_helpers import english, text_of
 
 @pytest.fixture
 def client(client):
+    """The test client, asking for English pages."""
     return english(client)
 
 
 def request_token(client, email, password=TEST_PASSWORD, **extra):
+    """POST createToken with these credentials."""
     return client.post("/api/v1/tokens", json={"email": email, "password": password, **extra})
 
 
@@ -157,6 +159,21 @@ def test_creating_a_token_from_the_profile_shows_it_once(client, app, make_user)
     assert secret not in text_of(client.get("/account/"))  # once only
 
 
+def test_the_profile_page_lists_the_tokens_with_a_revoke_button_each(client, app, make_user):
+    user = make_user()
+    with app.app_context():
+        phone = issue_token(db.session.get(User, user.id), "phone")[0]
+        script = issue_token(db.session.get(User, user.id), "script")[0]
+        db.session.commit()
+        rows = [(t.id, t.prefix) for t in (phone, script)]
+    login(client, user)
+    page = text_of(client.get("/account/"))
+    assert "API tokens" in page and "phone" in page and "script" in page
+    for token_id, prefix in rows:
+        assert prefix in page and f'action="/account/tokens/{token_id}/revoke"' in page
+    assert 'action="/account/tokens"' in page
+
+
 def test_a_token_needs_a_name_on_the_profile(client, app, make_user):
     login(client, make_user())
     client.post("/account/tokens", data={"token-name": " "})
@@ -244,4 +261,18 @@ def test_deleting_the_account_erases_its_tokens(app, make_user):
         account_services.delete_account(db.session.get(User, user.id), TEST_PASSWORD)
         db.session.commit()
         assert db.session.scalar(select(func.count(ApiToken.id))) == 0
+        assert usable_token(secret) is None
+
+
+def test_ending_all_sessions_also_revokes_api_tokens(app, make_user):
+    from app.auth.services import end_all_sessions
+
+    user = make_user()
+    with app.app_context():
+        u = db.session.get(User, user.id)
+        _, secret = issue_token(u, "phone app")
+        db.session.commit()
+        assert usable_token(secret) is not None
+        end_all_sessions(u)
+        db.session.commit()
         assert usable_token(secret) is None

@@ -25,7 +25,8 @@ bp.record_once(_install_token_loader)
 @bp.after_request
 def _bearer_challenge(response):
     """A 401 of the API names the scheme it wants (RFC 6750), including those of the access check."""
-    if response.status_code == 401:
+    # createToken's 401 is about the email and password in its body, not about a bearer token.
+    if response.status_code == 401 and request.endpoint != "api.create_token":
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="piazza"')
     return response
 
@@ -54,6 +55,7 @@ def _token_key():
 
 
 def _failed(response):
+    """Only refused attempts count against the per-account limit."""
     return response.status_code != 201
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app import geo
 from app.api import bp
-from app.api.auth import ERROR, VALIDATION_ERROR, iso_utc, invalid, json_body
+from app.api.auth import ERROR, VALIDATION_ERROR, invalid, iso_utc, json_body
 from app.api.openapi import add_operation, add_schema
 from app.auth.access import api_user, public, token_required
 from app.errors import error_response
@@ -38,6 +38,7 @@ def _absolute(path):
 
 
 def _status_group(status):
+    """open, fixed or closed: the public group of a status."""
     return next(group for group, statuses in STATUS_GROUPS.items() if status in statuses)
 
 
@@ -102,6 +103,7 @@ def decode_cursor(cursor):
 
 
 def _limit(value):
+    """The page size asked for (default 20, at most MAX_LIMIT); DomainError below 1 or not a number."""
     if value in (None, ""):
         return DEFAULT_LIMIT
     try:
@@ -304,10 +306,12 @@ add_schema("NewReport", {
 
 
 def _query(name, description, schema):
+    """An optional query parameter of the OpenAPI document."""
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
 def _json(schema):
+    """A JSON content entry referring to a component schema."""
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
 
 

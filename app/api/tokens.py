@@ -11,12 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from app.account import bp as account_bp
 from app.account.services import register_anonymiser, register_exporter
+from app.auth.services import SESSION_ENDERS
 from app.auth.access import login_required
 from app.auth.forms import ButtonForm
 from app.extensions import db
@@ -89,6 +90,7 @@ def revoke_token(user, token_id):
 
 
 def _iso(value):
+    """ISO 8601 text of a timestamp, or None."""
     return value.isoformat() if value is not None else None
 
 
@@ -105,6 +107,13 @@ def erase_tokens(user):
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
+def revoke_all_tokens(user):
+    """A password change, reset or "sign out everywhere" also ends the user's API tokens."""
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
+
+
+SESSION_ENDERS.append(revoke_all_tokens)
 register_exporter("api_tokens", export_tokens)
 register_anonymiser(erase_tokens)
 

@@ -169,9 +169,15 @@ def change_password(user, current_password, new_password):
     return user
 
 
+#: Called with the user whenever all their sessions end (API tokens register here).
+SESSION_ENDERS = []
+
+
 def end_all_sessions(user):
-    """Invalidate every session and remember-me cookie of the user."""
+    """Invalidate every session, remember-me cookie and API token of the user."""
     user.session_version = (user.session_version or 1) + 1
+    for end in SESSION_ENDERS:
+        end(user)
 
 
 def request_email_change(user, password, new_email):

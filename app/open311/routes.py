@@ -30,6 +30,7 @@ ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 def with_formats(rule, **options):
     """Register ``rule``.json and ``rule``.xml for the view, which gets the format as ``fmt``."""
     def decorator(view):
+        """Add both rules and hand the view back unchanged."""
         for fmt in FORMATS:
             bp.add_url_rule(f"{rule}.{fmt}", view_func=view, defaults={"fmt": fmt}, **options)
         return view
@@ -50,6 +51,7 @@ def localized(view):
     """Run the view in the request's Open311 language (see the module docstring)."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
+        """The view, under force_locale."""
         with force_locale(request_locale()):
             return view(*args, **kwargs)
 

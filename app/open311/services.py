@@ -137,6 +137,7 @@ def _absolute(path):
 
 
 def _department_name(department, locale):
+    """The department's name in ``locale``, or None when there is none."""
     return department.name(locale) if department is not None else None
 
 
@@ -189,6 +190,7 @@ def service_list(locale):
 
 
 def _category(code):
+    """The category whose slug is ``code``, or None."""
     return db.session.scalar(select(Category).where(Category.slug == (code or "").strip())) if code else None
 
 

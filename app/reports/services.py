@@ -174,7 +174,8 @@ def create_report(reporter, *, title, description, category_id, lat=None, lon=No
     db.session.add(report)
     db.session.flush()
     report.updates.append(ReportUpdate(kind="created", author_id=reporter.id, to_status=S.new))
-    db.session.add(Follow(user_id=reporter.id, target_type="report", target_id=report.id))
+    if source != "open311":  # an Open311 key's service account has nobody to read notifications
+        db.session.add(Follow(user_id=reporter.id, target_type="report", target_id=report.id))
     if photos:
         attach_photos(photos, "report", report.id, reporter)
     return report

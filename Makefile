@@ -39,7 +39,7 @@ translations: $(VENV)/.installed
 
 ## Re-extract translatable strings and merge them into the catalogues (for developers).
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output \
 	  --ignore-dirs ".* __pycache__ .venv" \
 	  --project Piazza --copyright-holder "Piazza contributors" -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --ignore-obsolete

@@ -74,7 +74,9 @@ def test_a_district_rule_overrides_the_category_department(people, city):
 
 
 def test_reports_outside_the_city_are_refused_with_a_clear_message(people, city):
-    with pytest.raises(DomainError, match="outside the city"):
+    from flask_babel import force_locale
+
+    with force_locale("en"), pytest.raises(DomainError, match="outside the city"):
         new_report(people, city, point=OUTSIDE)
     assert db.session.scalar(select(func.count(Report.id))) == 0
 

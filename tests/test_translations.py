@@ -25,11 +25,11 @@ def test_the_catalogue_contains_every_text_in_the_sources(tmp_path):
     pot = tmp_path / "fresh.pot"
     subprocess.run(
         [str(Path(sys.executable).with_name("pybabel")), "extract", "-F", str(TRANSLATIONS / "babel.cfg"),
-         "-k", "_l", "-k", "lazy_gettext", "--ignore-dirs", ".* __pycache__ .venv", "-o", str(pot), "."], capture_output=True,
+         "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2", "--ignore-dirs", ".* __pycache__ .venv", "-o", str(pot), "."], capture_output=True,
         cwd=ROOT, check=True)
     with pot.open("rb") as fh:
-        fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id}
-    known = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalog("it") if m.id}
+        fresh = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(fh) if m.id}
+    known = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in _catalog("it") if m.id}
     assert fresh - known == set(), "run `make extract-messages` and translate the new texts"
 
 

@@ -1,6 +1,7 @@
 """Reports on the shared map: a clustered layer with status-group and category filters."""
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 
 from app import geo
@@ -11,7 +12,8 @@ from app.maps.services import MapFilter, MapLayer, get_layer, grid_clusters, reg
 from app.models.place import Category
 from app.models.report import STATUS_GROUPS, Report
 
-STATUS_GROUP_LABELS = {"open": _l("open"), "fixed": _l("fixed"), "closed": _l("closed")}
+STATUS_GROUP_LABELS = {"open": lazy_pgettext("status group", "open"), "fixed": lazy_pgettext("status group", "fixed"),
+                       "closed": lazy_pgettext("status group", "closed")}
 
 
 def _parse_status(text):
@@ -36,7 +38,7 @@ class ReportsLayer(MapLayer):
     """Visible reports; clustered on a grid below the street-level zoom."""
 
     label = _l("Reports")
-    item_label = _l("Report")
+    item_label = lazy_pgettext("map item", "Report")
     filters = frozenset({"district", "category", "status"})
     clusterable = True
     order = 10

@@ -53,7 +53,8 @@ class Config:
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: Three photos at the per-photo cap, plus the form's text.
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 
     # Tokens sent by email
     EMAIL_CONFIRM_MAX_AGE = int(timedelta(days=3).total_seconds())

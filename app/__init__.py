@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import config_from_env
 
@@ -75,7 +76,17 @@ def _init_extensions(app):
     login_manager.unauthorized_handler(unauthorized)
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in every URL: positive and within a 32-bit integer column (else 404, not a 500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(app):
+    app.url_map.converters["int"] = DatabaseIdConverter
     from app import account, admin, api, auth, main, maps, media, notifications, open311, reports
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports):

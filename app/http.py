@@ -99,6 +99,10 @@ def security_headers(response):
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     if cfg["HSTS"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.method in ("GET", "HEAD") and request.path.startswith(("/api/v1/", "/open311/")) \
+            and "Authorization" not in request.headers:
+        # Public read endpoints: other sites' pages may read them (no credentials are involved).
+        headers.setdefault("Access-Control-Allow-Origin", "*")
     if current_user and current_user.is_authenticated:
         # Pages for a signed-in user are personal: keep them out of shared caches.
         headers.setdefault("Cache-Control", "private, no-store")

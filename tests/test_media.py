@@ -241,7 +241,7 @@ def test_hostile_file_stores_nothing_through_attach(ctx, upload_dir, make_user, 
     user = make_user()
 
     with pytest.raises(UnsafeUpload):
-        attach_photos([upload(image_bytes()), upload(data, filename, content_type)], "report", 1, user)
+        attach_photos([upload(image_bytes()), upload(data, filename, content_type)], "exhibit", 1, user)
 
     assert stored_files(upload_dir) == []
     assert photo_count() == 0
@@ -320,7 +320,7 @@ def test_everyday_text_in_metadata_is_not_taken_for_markup(ctx):
 def test_attach_stores_files_and_rows_without_committing(ctx, upload_dir, make_user):
     user = make_user()
     photos = attach_photos([upload(image_bytes(exif=gps_exif())), upload(image_bytes("PNG"), "b.png")],
-                           "report", 7, user)
+                           "exhibit", 7, user)
 
     assert [p.position for p in photos] == [0, 1]
     storage = get_storage()
@@ -339,45 +339,45 @@ def test_attach_stores_files_and_rows_without_committing(ctx, upload_dir, make_u
 def test_attach_refuses_a_fourth_photo(ctx, upload_dir, make_user):
     user = make_user()
     with pytest.raises(UnsafeUpload) as refused:
-        attach_photos([upload(image_bytes()) for _ in range(4)], "report", 1, user)
+        attach_photos([upload(image_bytes()) for _ in range(4)], "exhibit", 1, user)
     assert refused.value.message == "You can add at most 3 photos."
     assert stored_files(upload_dir) == [] and photo_count() == 0
 
 
 def test_attach_counts_the_photos_already_there(ctx, upload_dir, make_user):
     user = make_user()
-    attach_photos([upload(image_bytes()), upload(image_bytes())], "report", 1, user)
+    attach_photos([upload(image_bytes()), upload(image_bytes())], "exhibit", 1, user)
     db.session.commit()
     attach_photos([upload(image_bytes())], "proposal", 1, user)  # another item: its own three
 
     with pytest.raises(UnsafeUpload):
-        attach_photos([upload(image_bytes()), upload(image_bytes())], "report", 1, user)
+        attach_photos([upload(image_bytes()), upload(image_bytes())], "exhibit", 1, user)
     db.session.rollback()
 
-    third = attach_photos([upload(image_bytes())], "report", 1, user)
+    third = attach_photos([upload(image_bytes())], "exhibit", 1, user)
     assert [p.position for p in third] == [2]
 
 
 def test_attach_reuses_the_position_of_a_deleted_photo(ctx, make_user):
     user = make_user()
-    first, _second = attach_photos([upload(image_bytes()), upload(image_bytes())], "report", 1, user)
+    first, _second = attach_photos([upload(image_bytes()), upload(image_bytes())], "exhibit", 1, user)
     db.session.commit()
     delete_photo(first)
     db.session.commit()
-    (again,) = attach_photos([upload(image_bytes())], "report", 1, user)
+    (again,) = attach_photos([upload(image_bytes())], "exhibit", 1, user)
     assert again.position == 0
 
 
 def test_empty_file_inputs_are_ignored(ctx, upload_dir, make_user):
     blank = FileStorage(stream=io.BytesIO(b""), filename="", content_type="application/octet-stream")
-    assert attach_photos([blank, blank], "report", 1, make_user()) == []
-    photos = attach_photos([blank, upload(image_bytes()), blank, blank], "report", 1, None)
+    assert attach_photos([blank, blank], "exhibit", 1, make_user()) == []
+    photos = attach_photos([blank, upload(image_bytes()), blank, blank], "exhibit", 1, None)
     assert len(photos) == 1 and photos[0].uploaded_by_id is None
 
 
 def test_a_named_empty_file_is_an_error_not_ignored(ctx):
     with pytest.raises(UnsafeUpload) as refused:
-        attach_photos([upload(b"", "photo.jpg")], "report", 1, None)
+        attach_photos([upload(b"", "photo.jpg")], "exhibit", 1, None)
     assert refused.value.reason == "empty"
 
 
@@ -393,26 +393,26 @@ def test_files_written_before_a_failure_are_deleted(ctx, upload_dir, monkeypatch
 
     monkeypatch.setattr(LocalStorage, "save", failing_save)
     with pytest.raises(OSError):
-        attach_photos([upload(image_bytes()) for _ in range(3)], "report", 1, None)
+        attach_photos([upload(image_bytes()) for _ in range(3)], "exhibit", 1, None)
 
     assert len(calls) == 4
     assert stored_files(upload_dir) == []
 
 
 def test_photos_of_hides_hidden_photos_unless_asked(ctx):
-    photos = attach_photos([upload(image_bytes()) for _ in range(3)], "report", 3, None)
+    photos = attach_photos([upload(image_bytes()) for _ in range(3)], "exhibit", 3, None)
     photos[1].hidden_at = utcnow()
     db.session.commit()
 
-    assert [p.position for p in photos_of("report", 3)] == [0, 2]
-    assert [p.position for p in photos_of("report", 3, include_hidden=True)] == [0, 1, 2]
-    assert photos_of("report", 4) == [] and photos_of("proposal", 3) == []
+    assert [p.position for p in photos_of("exhibit", 3)] == [0, 2]
+    assert [p.position for p in photos_of("exhibit", 3, include_hidden=True)] == [0, 1, 2]
+    assert photos_of("exhibit", 4) == [] and photos_of("proposal", 3) == []
 
 
 def test_delete_photo_removes_row_and_files(ctx, upload_dir):
-    (photo,) = attach_photos([upload(image_bytes())], "report", 1, None)
+    (photo,) = attach_photos([upload(image_bytes())], "exhibit", 1, None)
     db.session.commit()
-    keep = attach_photos([upload(image_bytes())], "report", 2, None)[0]
+    keep = attach_photos([upload(image_bytes())], "exhibit", 2, None)[0]
     db.session.commit()
 
     delete_photo(photo)
@@ -426,7 +426,7 @@ def test_uploader_deletion_keeps_the_photo(ctx, make_user):
     from app.models import User
 
     user = make_user()
-    (photo,) = attach_photos([upload(image_bytes())], "report", 1, user)
+    (photo,) = attach_photos([upload(image_bytes())], "exhibit", 1, user)
     db.session.commit()
     db.session.execute(delete(User).where(User.id == user.id))
     db.session.commit()
@@ -484,7 +484,7 @@ def test_get_storage_follows_the_configured_directory(ctx, upload_dir):
 def stored_photo(app, owner_id=1, hidden=False):
     """Attach one photo in its own app context, commit, and return (storage_key, thumb_key, bytes)."""
     with app.app_context():
-        (photo,) = attach_photos([upload(image_bytes(exif=gps_exif()))], "report", owner_id, None)
+        (photo,) = attach_photos([upload(image_bytes(exif=gps_exif()))], "exhibit", owner_id, None)
         if hidden:
             photo.hidden_at = utcnow()
         db.session.commit()
@@ -506,7 +506,7 @@ def test_media_serves_the_photo_with_safe_headers(app, client, which):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"] == "inline"
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
-    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers["Cache-Control"] == "public, max-age=3600"
     assert response.headers["ETag"]
     assert_no_metadata(response.data)
 
@@ -525,7 +525,7 @@ def test_media_keeps_its_headers_for_a_signed_in_user(app, client, make_user, lo
     login_as(make_user())
     response = client.get(f"/media/{key}")
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers["Cache-Control"] == "public, max-age=3600"
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 

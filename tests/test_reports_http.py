@@ -235,3 +235,61 @@ def test_assign_and_note(app, client, make_user, login_as, city, official):
     report = refetch(app, Report, report_id)
     assert report.assigned_to_id == official.id
     assert "Sopralluogo fatto." in client.get(f"/reports/{report_id}").text
+
+
+@pytest.mark.parametrize("path", ["/reports/99999999999999999999", "/api/v1/reports/99999999999999999999",
+                                  "/open311/v2/requests/99999999999999999999.json"])
+def test_huge_ids_are_not_found_not_errors(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_huge_or_odd_filters_are_ignored(client, city):
+    assert client.get("/reports?category=99999999999999999999&district=-1").status_code == 200
+    assert client.get("/reports?layers=x&endpoint=y&_external=1&_anchor=z").status_code == 200
+
+
+def test_photos_of_hidden_reports_are_not_served(app, client, make_user, login_as, city):
+    from app.models.base import utcnow
+
+    login_as(make_user())
+    client.post("/reports/new", data={
+        "category_id": str(city["illuminazione"]), "title": "Lampione", "description": "Spento.",
+        "lat": str(NIZZA[0]), "lon": str(NIZZA[1]), "district_id": "0", "confirmed_new": "1",
+        "photos": [(io.BytesIO(_jpeg_bytes()), "a.jpg")]}, content_type="multipart/form-data")
+    with app.app_context():
+        photo = db.session.scalar(select(Photo))
+        key = photo.storage_key
+    response = client.get(f"/media/{key}")
+    assert response.status_code == 200 and response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    with app.app_context():
+        db.session.scalar(select(Report)).hidden_at = utcnow()
+        db.session.commit()
+    assert client.get(f"/media/{key}").status_code == 404
+
+
+def test_control_characters_never_reach_the_stored_text(app, make_user, city):
+    reporter = make_user()
+    with app.app_context():
+        report = services.create_report(db.session.get(User, reporter.id), title="Lamp\x0bione",
+                                        description="Spento\x00 da\x1f giorni.\nDavvero.",
+                                        category_id=city["illuminazione"], lat=NIZZA[0], lon=NIZZA[1])
+        assert report.title == "Lampione" and report.description == "Spento da giorni.\nDavvero."
+
+
+def test_unrouted_reports_reach_every_officials_queue(app, client, make_user, login_as, city, official):
+    with app.app_context():
+        category = db.session.get(Category, city["cultura"])
+        category.department_id = None
+        db.session.commit()
+        report = services.create_report(db.session.get(User, make_user().id), title="Bacheca rotta",
+                                        description="Vetro rotto.", category_id=city["cultura"],
+                                        lat=NIZZA[0], lon=NIZZA[1])
+        db.session.commit()
+        assert report.department_id is None
+    login_as(official)
+    assert "Bacheca rotta" in client.get("/staff/reports").text
+
+
+def test_public_api_reads_allow_other_origins(client):
+    assert client.get("/api/v1/reports").headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in client.get("/reports").headers

@@ -175,15 +175,9 @@ def get_report(report_id):
 # --- creating ---------------------------------------------------------------------------------
 
 def _error_field(exc):
-    """The request property a domain error of create_report is about.
-
-    The service names its text fields by their translated labels (it words form errors),
-    so they are matched in the request's language, the one the service used.
-    """
+    """The request property a domain error of create_report is about (the service's field names)."""
     raw = exc.details.get("field")
-    names = {_("title"): "title", _("description"): "description", "category_id": "category",
-             "location": "location"}
-    return names.get(raw, raw)
+    return {"category_id": "category"}.get(raw, raw)
 
 
 def _text(data, name, required=True):

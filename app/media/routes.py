@@ -12,7 +12,10 @@ PHOTO_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Disposition": "inline",
     "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cache-Control": "public, max-age=31536000, immutable",
+    # An hour, not a year: a photo hidden by moderation must drop out of caches soon.
+    "Cache-Control": "public, max-age=3600",
+    # Open311 clients and other sites may show our public photos in <img>.
+    "Cross-Origin-Resource-Policy": "cross-origin",
 }
 
 

@@ -275,11 +275,27 @@ def delete_photo(photo):
     storage.delete(photo.thumb_key)
 
 
+#: owner_type -> function(owner_id) -> bool: whether the item the photos belong to is public.
+#: Feature modules register theirs; a photo whose owner is hidden is not served.
+OWNER_VISIBLE = {}
+
+
+def register_owner_visibility(owner_type, is_visible):
+    """Declare how to tell whether an owner of photos is publicly visible."""
+    OWNER_VISIBLE[owner_type] = is_visible
+
+
 def photo_for_key(key):
-    """The visible photo whose full image or thumbnail is stored under ``key``, or None."""
-    return db.session.scalar(
+    """The visible photo of a visible item whose full image or thumbnail is under ``key``, or None."""
+    photo = db.session.scalar(
         select(Photo).where(
             (Photo.storage_key == key) | (Photo.thumb_key == key),
             Photo.hidden_at.is_(None),
         )
     )
+    if photo is None:
+        return None
+    is_visible = OWNER_VISIBLE.get(photo.owner_type)
+    if is_visible is not None and not is_visible(photo.owner_id):
+        return None
+    return photo

@@ -119,7 +119,7 @@ class ReportUpdate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    #: created | status | note | assigned | merged
+    #: created | status | note | assigned | merged | reporter_fixed | reporter_not_fixed
     kind: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[ReportStatus | None] = mapped_column(status_enum)
     to_status: Mapped[ReportStatus | None] = mapped_column(status_enum)

@@ -5,6 +5,7 @@ module turns it into either format. ElementTree is safe for *generating* XML (th
 parser-side attacks it is vulnerable to need a parser; tests parse with defusedxml).
 """
 import json
+import re
 import xml.etree.ElementTree as ET
 
 from flask import Response
@@ -27,13 +28,17 @@ ITEM_TAGS = {
 }
 
 
+#: Characters XML 1.0 cannot carry at all: one in a description would break the whole feed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _text(value):
     """A scalar as element text: booleans as true/false, None as an empty element."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return _NOT_XML.sub("", str(value))
 
 
 def _fill(element, value):

@@ -26,9 +26,17 @@ def _filters():
     group = args.get("status") if args.get("status") in STATUS_GROUPS else None
     return {
         "status_group": group,
-        "category_id": args.get("category", type=int),
-        "district_id": args.get("district", type=int),
+        "category_id": args.get("category", type=_db_id),
+        "district_id": args.get("district", type=_db_id),
     }
+
+
+def _db_id(text):
+    """A positive id that fits the database's integer (larger ones raise ValueError: ignored)."""
+    value = int(text)
+    if not 0 < value < 2**31:
+        raise ValueError(text)
+    return value
 
 
 def _report_or_404(report_id):
@@ -48,7 +56,23 @@ def index():
     return render_template("reports/index.html", pagination=pagination, filters=filters,
                            counts=services.counts_by_status_and_district(),
                            categories=services.category_choices(), districts=services.district_choices(),
-                           groups=STATUS_GROUPS)
+                           groups=STATUS_GROUPS, map_url=_map_url(filters))
+
+
+def _map_url(filters):
+    """The same selection on the map, in the map's own terms (category slug, district number)."""
+    from app.models.place import Category, District
+
+    args = {"layers": "reports"}
+    if filters["status_group"]:
+        args["status"] = filters["status_group"]
+    category = db.session.get(Category, filters["category_id"]) if filters["category_id"] else None
+    if category is not None:
+        args["category"] = category.slug
+    district = db.session.get(District, filters["district_id"]) if filters["district_id"] else None
+    if district is not None:
+        args["district"] = district.number
+    return url_for("maps.index", **args)
 
 
 def _report_form():
@@ -122,8 +146,9 @@ def detail(report_id):
     status_form = assign_form = None
     if handler:
         status_form = StatusForm(prefix="st")
-        status_form.status.choices = [SelectChoice(s.value, report_status_label(s))
-                                      for s in sorted(TRANSITIONS[report.status], key=lambda s: s.value)]
+        # In workflow order, with nothing preselected: one stray click must not reopen a report.
+        status_form.status.choices = [SelectChoice("", _("Choose…"))] + [
+            SelectChoice(s.value, report_status_label(s)) for s in ReportStatus if s in TRANSITIONS[report.status]]
         assign_form = AssignForm(prefix="as")
         assign_form.assignee.choices = [SelectChoice(u.id, u.display_name) for u in services.colleagues(report)]
     return render_template(
@@ -154,7 +179,7 @@ def change_status(report_id):
     form = StatusForm(prefix="st")
     form.status.choices = [SelectChoice(s.value) for s in ReportStatus]
     if not form.validate_on_submit():
-        abort(400)
+        return _back(report, _("Choose the new status."), "error")
     try:
         services.change_status(report, current_user, form.status.data, form.note.data, form.duplicate_of.data)
     except DomainError as exc:

@@ -2,11 +2,12 @@
 
 Services never commit. Every staff action writes an audit event in the caller's transaction.
 """
+import re
 from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from app import geo
 from app.audit.services import record
@@ -51,6 +52,15 @@ def _load_public(report_id):
 
 notifications.register_followable(
     "report", load=_load_public, url=lambda r: path_for("reports.detail", report_id=r.id), title=lambda r: r.title)
+
+
+def _register_photo_visibility():
+    from app.media.services import register_owner_visibility
+
+    register_owner_visibility("report", lambda report_id: _load_public(report_id) is not None)
+
+
+_register_photo_visibility()
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -114,12 +124,17 @@ def route(category, district_id):
     return category.department_id
 
 
-def _clean_text(value, field, max_len):
-    value = (value or "").strip()
+#: Control characters (but tab and newlines) have no place in text and break XML feeds.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _clean_text(value, field, label, max_len):
+    """Stripped text without control characters; DomainError naming ``field`` if empty or too long."""
+    value = _CONTROL.sub("", (value or "")).strip()
     if not value:
-        raise DomainError(_("Please fill in the %(field)s.", field=field), field=field)
+        raise DomainError(_("Please fill in the %(field)s.", field=label), field=field)
     if len(value) > max_len:
-        raise DomainError(_("The %(field)s is too long.", field=field), field=field)
+        raise DomainError(_("The %(field)s is too long.", field=label), field=field)
     return value
 
 
@@ -157,8 +172,8 @@ def create_report(reporter, *, title, description, category_id, lat=None, lon=No
 
     if reporter is None or not reporter.is_citizen:
         raise PermissionDenied(_("Only citizens with a confirmed email address can report."))
-    title = _clean_text(title, _("title"), 140)
-    description = _clean_text(description, _("description"), 5000)
+    title = _clean_text(title, "title", _("title"), 140)
+    description = _clean_text(description, "description", _("description"), 5000)
     category = db.session.get(Category, category_id) if category_id else None
     if category is None:
         raise DomainError(_("Choose a category."), field="category_id")
@@ -243,7 +258,8 @@ def change_status(report, actor, to_status, note=None, duplicate_of_id=None):
 def acknowledge_many(actor, report_ids):
     """Bulk acknowledge new reports the official handles; returns how many moved."""
     moved = 0
-    for report in db.session.scalars(select(Report).where(Report.id.in_(report_ids), Report.status == S.new)):
+    for report in db.session.scalars(select(Report).where(Report.id.in_(report_ids), Report.status == S.new,
+                                                          Report.is_public)):
         if handles(actor, report):
             _move(report, actor, S.acknowledged, None)
             moved += 1
@@ -253,7 +269,7 @@ def acknowledge_many(actor, report_ids):
 def add_note(report, actor, note):
     """A public update without a status change."""
     _require_handler(actor, report)
-    note = _clean_text(note, _("note"), 5000)
+    note = _clean_text(note, "note", _("note"), 5000)
     report.updates.append(ReportUpdate(kind="note", author_id=actor.id, note=note))
     report.updated_at = utcnow()
     record("report.note_added", actor=actor, target=report)
@@ -284,7 +300,8 @@ def merge_duplicate(report, actor, original_id, note=None):
     if original.status in CLOSED_STATUSES:
         raise DomainError(_("The original report is already closed."), field="duplicate_of")
     report.duplicate_of_id = original.id
-    note = (note or "").strip() or _("Already reported: see report %(n)s.", n=original.id)
+    # Without a note the timeline says "duplicate of report no. N" in the reader's language.
+    note = (note or "").strip() or None
     _move(report, actor, S.duplicate, note, kind="merged", audit=False)
     record("report.merged", actor=actor, target=report, reason=note, details={"into": original.id})
     already = set(db.session.scalars(select(Follow.user_id).where(
@@ -303,8 +320,9 @@ def reporter_answer(report, user, fixed):
     target = S.closed if fixed else S.acknowledged
     if (report.status, target) not in REPORTER_MOVES:
         raise IllegalTransition(_("This report is not waiting for your answer."))
-    note = _("The reporter confirmed it is fixed.") if fixed else _("The reporter says it is not fixed yet.")
-    _move(report, user, target, note, audit=False)
+    # The timeline words these in the reader's language (kind), so no note is stored.
+    _move(report, user, target, None, kind="reporter_fixed" if fixed else "reporter_not_fixed", audit=False)
+    record("report.reporter_answered", actor=user, target=report, details={"fixed": bool(fixed)})
     return report
 
 
@@ -329,7 +347,9 @@ def ask_if_fixed(now=None):
 def triage_queue(official, status_group="open", category_id=None, district_id=None, assigned=None):
     """Reports in the official's departments, oldest first (they have waited longest)."""
     department_ids = [d.id for d in official.departments]
-    query = select(Report).where(Report.is_public, Report.department_id.in_(department_ids))
+    # Reports nobody was routed to belong to every official's queue until someone takes them.
+    query = select(Report).where(Report.is_public, or_(Report.department_id.in_(department_ids),
+                                                       Report.department_id.is_(None)))
     if status_group in STATUS_GROUPS:
         query = query.where(Report.status.in_(STATUS_GROUPS[status_group]))
     if category_id:

@@ -58,7 +58,7 @@
       li.appendChild(meta);
       list.appendChild(li);
     });
-    box.hidden = items.length === 0;
+    box.hidden = items.length === 0 || box.dataset.suppressed === "1";
   }
 
   map.on("click", function (e) { place(e.latlng, false); });
@@ -72,7 +72,7 @@
     locate.addEventListener("click", function () {
       navigator.geolocation.getCurrentPosition(function (pos) {
         place(L.latLng(pos.coords.latitude, pos.coords.longitude), true);
-      }, function () { status.textContent = locate.dataset.failed || ""; }, { enableHighAccuracy: true, timeout: 10000 });
+      }, function () { status.textContent = d.failed || ""; }, { enableHighAccuracy: true, timeout: 10000 });
     });
   }
 })();

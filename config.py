@@ -78,6 +78,9 @@ class Config:
     )
     REGISTER_LIMIT = os.environ.get("REGISTER_LIMIT", "5 per hour;20 per day")
     EMAIL_LIMIT = os.environ.get("EMAIL_LIMIT", "5 per hour")
+    #: New content per account (reports, flags): generous for people, a wall for scripts.
+    CONTENT_LIMIT = os.environ.get("CONTENT_LIMIT", "20 per hour;100 per day")
+    FLAG_LIMIT = os.environ.get("FLAG_LIMIT", "30 per hour")
 
     # Mail: rows in the outbox; `flask mail send-pending` delivers them.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

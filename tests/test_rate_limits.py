@@ -8,6 +8,7 @@ import html
 import re
 
 import pytest
+from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db, limiter
@@ -207,3 +208,26 @@ def test_registration_from_another_address_is_not_limited(limited_app):
 
     assert response.status_code == 200
     assert count_users(limited_app) == 3
+
+
+def test_new_reports_are_limited_per_account(app, database_url, tmp_path, make_user):
+    from app.seed.demo import seed_places
+    from tests.conftest import login
+
+    limited = create_app(make_config(database_url, tmp_path, RATELIMIT_ENABLED=True, CONTENT_LIMIT="2 per hour"))
+    with limited.app_context():
+        seed_places()
+        db.session.commit()
+        from app import geo
+        from app.models import Category
+
+        geo.clear_cache()
+        category_id = db.session.scalar(select(Category.id).where(Category.slug == "rifiuti"))
+    limiter.reset()
+    client = limited.test_client()
+    login(client, make_user())
+    form = {"category_id": str(category_id), "title": "Rifiuti", "description": "Sacchi.",
+            "lat": "45.045", "lon": "7.678", "district_id": "0", "confirmed_new": "1"}
+    statuses = [client.post("/reports/new", data=form).status_code for _ in range(3)]
+    limiter.reset()
+    assert statuses == [302, 302, 429]

@@ -19,7 +19,7 @@ from app.api.auth import ERROR, VALIDATION_ERROR, invalid, iso_utc, json_body
 from app.api.openapi import add_operation, add_schema
 from app.auth.access import api_user, public, token_required
 from app.errors import error_response
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models.base import DomainError, NotFound, PermissionDenied
 from app.models.place import Category, District
 from app.models.report import STATUS_GROUPS, Report
@@ -210,8 +210,16 @@ def report_fields(data):
     return fields
 
 
+def _per_token_user():
+    """Rate-limit key: the token's account."""
+    user = api_user()
+    return f"user:{user.id}" if user is not None else "anonymous"
+
+
 @bp.route("/reports", methods=["POST"])
 @token_required
+@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], key_func=_per_token_user,
+               deduct_when=lambda response: response.status_code == 201)
 def create_report():
     """Place a report as the token's user (no photos through the JSON API yet)."""
     data = json_body()

@@ -1,17 +1,18 @@
 """Report pages: the public list and page, placing a report, staff actions, the triage queue."""
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from app.auth.access import citizen_required, public, roles_required
 from app.auth.forms import ButtonForm
-from app.extensions import db
+from app.extensions import db, limiter
 from app.labels import report_status_label
 from app.models.base import DomainError, NotFound, utcnow
-from app.models.report import STATUS_GROUPS, TRANSITIONS, Report, ReportStatus
+from app.models.report import STATUS_GROUPS, TRANSITIONS, ReportStatus
 from app.models.user import Role
 from app.notifications.services import is_following
 from app.reports import bp, services
@@ -85,8 +86,15 @@ def _report_form():
     return form
 
 
+def _per_account():
+    """Rate-limit key: the signed-in account (falls back to the address)."""
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
 @bp.route("/reports/new", methods=["GET", "POST"])
 @citizen_required
+@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=_per_account,
+               deduct_when=lambda response: response.status_code == 302)
 def new():
     """Place a report: point, category, text, photos; "already reported?" before saving."""
     form = _report_form()
@@ -239,6 +247,7 @@ def fixed(report_id):
 
 @bp.route("/reports/<int:report_id>/flag", methods=["POST"])
 @citizen_required
+@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=_per_account)
 def flag(report_id):
     """Tell the moderators something is wrong with this report."""
     report = _report_or_404(report_id)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app import geo
 from app.audit.services import record
@@ -329,9 +330,9 @@ def reporter_answer(report, user, fixed):
 def ask_if_fixed(now=None):
     """Ask reporters of reports resolved four weeks ago whether the problem is really fixed."""
     now = now or utcnow()
-    due = db.session.scalars(select(Report).where(
+    due = db.session.scalars(select(Report).options(selectinload(Report.reporter)).where(
         Report.status == S.resolved, Report.resolved_at <= now - FIXED_CHECK_AFTER,
-        Report.fixed_check_sent_at.is_(None), Report.reporter_id.is_not(None), Report.is_public))
+        Report.fixed_check_sent_at.is_(None), Report.reporter_id.is_not(None), Report.is_public)).all()
     asked = 0
     for report in due:
         if report.reporter is not None and report.reporter.is_active:
@@ -360,7 +361,7 @@ def triage_queue(official, status_group="open", category_id=None, district_id=No
         query = query.where(Report.assigned_to_id == official.id)
     elif assigned == "nobody":
         query = query.where(Report.assigned_to_id.is_(None))
-    return query.order_by(Report.created_at.asc(), Report.id.asc())
+    return query.options(selectinload(Report.assigned_to)).order_by(Report.created_at.asc(), Report.id.asc())
 
 
 def colleagues(report):

@@ -2,7 +2,7 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, request, session
+from flask import current_app, flash, g, has_request_context, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -114,7 +114,12 @@ def security_headers(response):
 
 def path_for(endpoint, **values):
     """The local path of an endpoint, without needing a request (services, CLI, emails)."""
-    adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+    adapter = g.get("_path_adapter") if has_request_context() else None
+    if adapter is None:
+        # Binding is the costly part; a map response builds hundreds of paths with one adapter.
+        adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
+        if has_request_context():
+            g._path_adapter = adapter
     return adapter.build(endpoint, values)
 
 

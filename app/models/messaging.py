@@ -1,5 +1,5 @@
 """Outgoing email (the outbox), in-app notifications and follows."""
-from sqlalchemy import ForeignKey, Integer, JSON, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -42,7 +42,9 @@ class Follow(db.Model):
     """A user follows an item (report, proposal, pact...) and is told when it changes."""
 
     __tablename__ = "follows"
-    __table_args__ = (UniqueConstraint("user_id", "target_type", "target_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "target_type", "target_id"),
+                      # notify_followers looks up by item on every status change.
+                      Index("ix_follows_target", "target_type", "target_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     target_type: Mapped[str] = mapped_column(String(40))

@@ -65,7 +65,17 @@ class ReportsLayer(MapLayer):
     def properties(self, row):
         """Title, status and the report's page."""
         return {"title": row.title, "url": path_for("reports.detail", report_id=row.id),
-                "status": row.status.value, "summary": report_status_label(row.status)}
+                "status": row.status.value, "summary": _status_label(row.status)}
+
+
+def _status_label(status):
+    """The status in the reader's language, translated once per request (hundreds of rows share it)."""
+    from flask import g
+
+    cache = g.setdefault("_report_status_labels", {})
+    if status not in cache:
+        cache[status] = report_status_label(status)
+    return cache[status]
 
 
 def register():

@@ -293,3 +293,18 @@ def test_unrouted_reports_reach_every_officials_queue(app, client, make_user, lo
 def test_public_api_reads_allow_other_origins(client):
     assert client.get("/api/v1/reports").headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Origin" not in client.get("/reports").headers
+
+
+def test_the_already_reported_step_offers_to_follow_the_existing_report(app, client, make_user, login_as, city):
+    from app.models import Follow
+
+    existing = _report(app, make_user(), city)
+    user = login_as(make_user())
+    page = client.post("/reports/new?lang=en", data={
+        "category_id": str(city["illuminazione"]), "title": "Lampione", "description": "Spento.",
+        "lat": str(NIZZA[0]), "lon": str(NIZZA[1]), "district_id": "0"})
+    assert f'action="/follow/report/{existing}"' in page.text and "Follow this one instead" in page.text
+    response = client.post(f"/follow/report/{existing}", data={"next": f"/reports/{existing}"})
+    assert response.headers["Location"] == f"/reports/{existing}"
+    with app.app_context():
+        assert db.session.scalar(select(Follow).where(Follow.user_id == user.id)).target_id == existing

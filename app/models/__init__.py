@@ -7,3 +7,12 @@ from app.models.place import Category, District, NeighbourhoodHouse  # noqa: F40
 from app.models.user import STAFF_ROLES, Department, NotificationPref, Role, User, UserRole  # noqa: F401
 from app.models.report import Flag, Report, ReportStatus, ReportUpdate, RoutingRule  # noqa: F401
 from app.models.api import ApiKey, ApiToken  # noqa: F401
+from app.models.proposal import (  # noqa: F401
+    PhaseKind,
+    Process,
+    ProcessPhase,
+    Proposal,
+    ProposalAddendum,
+    ProposalStatus,
+    Support,
+)

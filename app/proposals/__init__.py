@@ -1,0 +1,1 @@
+"""Participatory processes, proposals and supports. (Pages come with the proposals UI.)"""

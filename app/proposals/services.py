@@ -1,0 +1,268 @@
+"""Proposal rules: drafting, publishing, the frozen text, supports and the threshold.
+
+The support service is the integrity core. Counting, the per-citizen limit, the phase check
+and the threshold transition happen in one transaction under a lock on the proposal row
+(PostgreSQL ``SELECT … FOR UPDATE``; SQLite takes its database write lock with a first
+write), so concurrent supports never get lost, doubled or overshoot, and the threshold is
+crossed exactly once. Services never commit.
+"""
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.audit.services import record
+from app.extensions import db
+from app.models.base import DomainError, IllegalTransition, NotFound, PermissionDenied, utcnow
+from app.models.proposal import PROPOSAL_TRANSITIONS, PhaseKind, Proposal, ProposalAddendum, Support
+from app.models.proposal import ProposalStatus as P
+from app.notifications import services as notifications
+
+notifications.register_kind(
+    "proposal.threshold_reached",
+    _l("The proposal “%(title)s” reached %(threshold)s supports: the City must now review it."))
+
+
+class SupportClosed(DomainError):
+    status = 409
+
+
+class SupportLimitReached(DomainError):
+    status = 409
+
+
+@dataclass
+class SupportResult:
+    support: Support
+    created: bool
+    count: int
+    crossed: bool
+
+
+# --- locking ------------------------------------------------------------------------------
+
+def lock_proposal(proposal_id):
+    """The proposal, locked for the rest of the transaction; NotFound if it does not exist.
+
+    PostgreSQL: a row lock. SQLite: a no-op write first, which takes the database's write lock
+    (waiting up to the busy timeout), then a fresh read — BEGIN IMMEDIATE by other means.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(Proposal).where(Proposal.id == proposal_id)
+                           .values(support_count=Proposal.support_count))
+        stmt = select(Proposal).where(Proposal.id == proposal_id).execution_options(populate_existing=True)
+    else:
+        stmt = (select(Proposal).where(Proposal.id == proposal_id).with_for_update()
+                .execution_options(populate_existing=True))
+    proposal = db.session.scalar(stmt)
+    if proposal is None:
+        raise NotFound(_("There is no such proposal."))
+    return proposal
+
+
+# --- the lifecycle ----------------------------------------------------------------------------
+
+def _move(proposal, to_status, actor=None, reason=None, now=None):
+    """Apply one legal move of the lifecycle and audit it."""
+    to_status = P(to_status)
+    if to_status not in PROPOSAL_TRANSITIONS[proposal.status]:
+        raise IllegalTransition(_("This proposal cannot move from %(a)s to %(b)s.",
+                                  a=proposal.status.value, b=to_status.value))
+    before = proposal.status
+    now = now or utcnow()
+    proposal.status = to_status
+    proposal.status_changed_at = now
+    record(f"proposal.{to_status.value}", actor=actor, target=proposal, reason=reason,
+           details={"from": before.value, "to": to_status.value})
+    return proposal
+
+
+def _clean(value, label, max_len):
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(_("Please fill in the %(field)s.", field=label))
+    if len(value) > max_len:
+        raise DomainError(_("The %(field)s is too long.", field=label))
+    return value
+
+
+def create_proposal(author, process, *, title, body, category_id=None, district_id=None, lat=None, lon=None):
+    """A draft proposal by a confirmed citizen."""
+    if author is None or not author.is_citizen:
+        raise PermissionDenied(_("Only citizens with a confirmed email address can propose."))
+    if process.district_id is not None and district_id not in (None, process.district_id):
+        raise DomainError(_("This process is only for its own district."))
+    proposal = Proposal(process_id=process.id, author_id=author.id, title=_clean(title, _("title"), 140),
+                        body=_clean(body, _("text"), 20000), category_id=category_id,
+                        district_id=district_id or process.district_id, lat=lat, lon=lon, status=P.draft)
+    db.session.add(proposal)
+    db.session.flush()
+    return proposal
+
+
+def publish(proposal, author, now=None):
+    """Publish a draft while the process collects proposals."""
+    now = now or utcnow()
+    _require_author(proposal, author)
+    if proposal.process.phase_at(now) != PhaseKind.collection:
+        raise DomainError(_("Proposals can be published only while the process collects them."))
+    _move(proposal, P.published, actor=None, now=now)
+    proposal.published_at = now
+    return proposal
+
+
+def edit(proposal, author, *, title, body):
+    """Change the text — only until the first support arrives (then addenda only)."""
+    _require_author(proposal, author)
+    if proposal.is_frozen:
+        raise DomainError(_("The text is frozen since the first support: add an addendum instead."))
+    if proposal.status not in (P.draft, P.published):
+        raise DomainError(_("This proposal can no longer be edited."))
+    proposal.title = _clean(title, _("title"), 140)
+    proposal.body = _clean(body, _("text"), 20000)
+    return proposal
+
+
+def add_addendum(proposal, author, body):
+    """A dated addition to a frozen text."""
+    _require_author(proposal, author)
+    if proposal.status in (P.draft, P.withdrawn, P.expired):
+        raise DomainError(_("Addenda are for published proposals."))
+    addendum = ProposalAddendum(proposal_id=proposal.id, body=_clean(body, _("text"), 5000))
+    db.session.add(addendum)
+    return addendum
+
+
+def withdraw(proposal, author, now=None):
+    """The author withdraws a published proposal."""
+    _require_author(proposal, author)
+    return _move(proposal, P.withdrawn, actor=None, now=now)
+
+
+def expire_due(process, now=None):
+    """Published proposals whose support window closed below the threshold become expired.
+
+    Called when a process's proposals are read: timestamps decide, no scheduler is needed.
+    """
+    now = now or utcnow()
+    window = process.window(PhaseKind.support)
+    if window is None or now < window[1]:
+        return 0
+    expired = 0
+    for proposal in db.session.scalars(select(Proposal).where(Proposal.process_id == process.id,
+                                                              Proposal.status == P.published)):
+        _move(proposal, P.expired, now=now)
+        expired += 1
+    return expired
+
+
+def _require_author(proposal, user):
+    if user is None or proposal.author_id != user.id:
+        raise PermissionDenied(_("Only the author can do this."))
+
+
+# --- supports -------------------------------------------------------------------------------
+
+def _check_supporter(user, process):
+    if user is None or not user.is_citizen:
+        raise PermissionDenied(_("Only citizens with a confirmed email address can support."))
+    if process.verified_only and not user.is_verified:
+        raise PermissionDenied(_("Supporting needs a verified account: verify your identity at any "
+                                 "Casa del Quartiere."))
+
+
+def support(user, proposal_id, now=None):
+    """Support a proposal (idempotent). Crossing the threshold happens here, exactly once."""
+    now = now or utcnow()
+    proposal = lock_proposal(proposal_id)
+    process = proposal.process
+    _check_supporter(user, process)
+    existing = db.session.scalar(select(Support).where(Support.proposal_id == proposal.id,
+                                                       Support.user_id == user.id))
+    if existing is not None:
+        return SupportResult(existing, False, proposal.support_count, False)
+    if proposal.hidden_at is not None or proposal.status not in (P.published, P.threshold_reached):
+        raise SupportClosed(_("This proposal is not collecting supports."))
+    if process.phase_at(now) != PhaseKind.support:
+        raise SupportClosed(_("The support phase of this process is not open."))
+    if proposal.status == P.threshold_reached and not process.supports_past_threshold:
+        raise SupportClosed(_("This proposal already reached its threshold."))
+    if process.supports_per_citizen:
+        used = db.session.scalar(select(func.count(Support.id)).where(Support.user_id == user.id,
+                                                                       Support.process_id == process.id))
+        if used >= process.supports_per_citizen:
+            raise SupportLimitReached(_("You have used all %(n)d of your supports in this process.",
+                                        n=process.supports_per_citizen))
+    row = Support(proposal_id=proposal.id, process_id=process.id, user_id=user.id, created_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        # Only possible without the lock (it is held here): treat as the idempotent case.
+        existing = db.session.scalar(select(Support).where(Support.proposal_id == proposal.id,
+                                                           Support.user_id == user.id))
+        return SupportResult(existing, False, proposal.support_count, False)
+    proposal.support_count += 1
+    if proposal.frozen_at is None:
+        proposal.frozen_at = now
+    crossed = False
+    if proposal.status == P.published and proposal.support_count >= process.support_threshold:
+        _move(proposal, P.threshold_reached, now=now, reason=f"{proposal.support_count} supports")
+        proposal.threshold_reached_at = now
+        _announce_threshold(proposal, process)
+        crossed = True
+    return SupportResult(row, True, proposal.support_count, crossed)
+
+
+def withdraw_support(user, proposal_id, now=None):
+    """Take a support back while the support phase is open; a crossed threshold stays crossed."""
+    now = now or utcnow()
+    proposal = lock_proposal(proposal_id)
+    if proposal.process.phase_at(now) != PhaseKind.support:
+        raise SupportClosed(_("Supports can be withdrawn only while the support phase is open."))
+    removed = db.session.execute(delete(Support).where(Support.proposal_id == proposal.id,
+                                                       Support.user_id == user.id)).rowcount
+    if removed:
+        proposal.support_count -= removed
+    return proposal.support_count
+
+
+def supporters_of(proposal):
+    """Users who support the proposal (for notifications only: the list is never public)."""
+    from app.models.user import User
+
+    return db.session.scalars(select(User).join(Support, Support.user_id == User.id)
+                              .where(Support.proposal_id == proposal.id)).all()
+
+
+def _announce_threshold(proposal, process):
+    """Notify the author and the supporters that the City must now review the proposal."""
+    people = supporters_of(proposal)
+    if proposal.author is not None:
+        people.append(proposal.author)
+    notifications.notify(people, "proposal.threshold_reached",
+                         {"title": proposal.title, "threshold": process.support_threshold})
+
+
+def _add_months(moment, months):
+    """The same day and time ``months`` later (the last day of the month when it has fewer days)."""
+    import calendar
+
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def anonymise_supports(process, now=None):
+    """After the retention period, support rows lose their user; counts stay exact. Returns rows changed."""
+    now = now or utcnow()
+    ended = process.ended_at()
+    if ended is None or now < _add_months(ended, process.support_retention_months):
+        return 0
+    return db.session.execute(update(Support).where(Support.process_id == process.id,
+                                                    Support.user_id.is_not(None))
+                              .values(user_id=None)).rowcount

@@ -108,7 +108,7 @@ def publish(proposal, author, now=None):
     _require_author(proposal, author)
     if proposal.process.phase_at(now) != PhaseKind.collection:
         raise DomainError(_("Proposals can be published only while the process collects them."))
-    _move(proposal, P.published, actor=None, now=now)
+    _move(proposal, P.published, actor=author, now=now)
     proposal.published_at = now
     return proposal
 
@@ -138,7 +138,7 @@ def add_addendum(proposal, author, body):
 def withdraw(proposal, author, now=None):
     """The author withdraws a published proposal."""
     _require_author(proposal, author)
-    return _move(proposal, P.withdrawn, actor=None, now=now)
+    return _move(proposal, P.withdrawn, actor=author, now=now)
 
 
 def expire_due(process, now=None):

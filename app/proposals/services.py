@@ -4,7 +4,8 @@ The support service is the integrity core. Counting, the per-citizen limit, the 
 and the threshold transition happen in one transaction under a lock on the proposal row
 (PostgreSQL ``SELECT … FOR UPDATE``; SQLite takes its database write lock with a first
 write), so concurrent supports never get lost, doubled or overshoot, and the threshold is
-crossed exactly once. Services never commit.
+crossed exactly once. The per-citizen limit also locks the citizen (see ``_lock_citizen``).
+Services never commit.
 """
 from dataclasses import dataclass
 
@@ -190,6 +191,7 @@ def support(user, proposal_id, now=None):
     if proposal.status == P.threshold_reached and not process.supports_past_threshold:
         raise SupportClosed(_("This proposal already reached its threshold."))
     if process.supports_per_citizen:
+        _lock_citizen(user)
         used = db.session.scalar(select(func.count(Support.id)).where(Support.user_id == user.id,
                                                                        Support.process_id == process.id))
         if used >= process.supports_per_citizen:
@@ -215,6 +217,19 @@ def support(user, proposal_id, now=None):
         _announce_threshold(proposal, process)
         crossed = True
     return SupportResult(row, True, proposal.support_count, crossed)
+
+
+def _lock_citizen(user):
+    """Serialise one citizen's supports across proposals, so the per-process limit holds.
+
+    The proposal lock alone does not: two supports of the same citizen for two different
+    proposals lock two different rows. Locks are always taken proposal first, then citizen.
+    SQLite needs nothing more: its write lock already serialises every supporting transaction.
+    """
+    from app.models.user import User
+
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
 def withdraw_support(user, proposal_id, now=None):

@@ -171,6 +171,14 @@ def test_seed_demo_is_complete_and_idempotent(app, runner):
             assert role in db.session.scalar(select(User).where(User.email == email)).roles
         official = db.session.scalar(select(User).where(User.email == "official@example.org"))
         assert official.departments
+        # the demo rounds: every proposal state, counters equal to support rows
+        from app.models.proposal import Proposal, ProposalStatus, Support
+        from app.models.report import Report, ReportStatus
+
+        assert {p.status for p in db.session.scalars(select(Proposal))} == set(ProposalStatus)
+        assert db.session.scalar(select(func.sum(Proposal.support_count))) == \
+            db.session.scalar(select(func.count(Support.id)))
+        assert {r.status for r in db.session.scalars(select(Report))} == set(ReportStatus)
         # every house lies inside the district it is assigned to
         for house in db.session.scalars(select(NeighbourhoodHouse)):
             ring = json.loads(house.district.geometry)["coordinates"][0]

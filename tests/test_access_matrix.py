@@ -52,6 +52,10 @@ ACCESS = {
     "api.create_token": ("public", "POST"),
     "api.get_report": ("public", "GET"),
     "api.list_reports": ("public", "GET"),
+    "api.get_proposal": ("public", "GET"),
+    "api.list_proposals": ("public", "GET"),
+    "api.support_proposal": ("token", "POST"),
+    "api.withdraw_support": ("token", "DELETE"),
     "maps.districts": ("public", "GET"),
     "maps.features": ("public", "GET"),
     "maps.index": ("public", "GET"),
@@ -83,7 +87,8 @@ OWN_CREDENTIAL_CHECK = {"open311.create_request": 403, "api.create_token": 401}
 #: Sample URL arguments by name.
 SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_id": 1,
                "notification_id": 1, "target_type": "nothing", "target_id": 1, "key": "nothing.jpg",
-               "report_id": 1, "token_id": 1, "service_code": "nothing", "unknown": "nothing", "fmt": "json"}
+               "report_id": 1, "token_id": 1, "service_code": "nothing", "unknown": "nothing", "fmt": "json",
+               "proposal_id": 1}
 
 
 def _may(level, role):

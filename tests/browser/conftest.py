@@ -20,6 +20,7 @@ short ones on the ``app`` fixture to read or write the database, between steps.
 The autouse ``clean_db`` fixture (tests/conftest.py) empties the database after
 each test, once the test's browser contexts are closed.
 """
+import contextlib
 import re
 import socket
 import threading
@@ -81,16 +82,16 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture(scope="session")
-def live_server(app, database_url, tmp_path_factory):
-    """Piazza served over real HTTP, with CSRF on, on the database the ``app`` fixture migrated."""
+@contextlib.contextmanager
+def serve(database_url, instance_dir, **overrides):
+    """Serve Piazza over real HTTP on a free port, CSRF on, on the suite's database; yields a LiveServer."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    live_app = create_app(make_config(database_url, tmp_path_factory.mktemp("live-instance"),
-                                      WTF_CSRF_ENABLED=True, BASE_URL=url))
+    live_app = create_app(make_config(database_url, instance_dir, WTF_CSRF_ENABLED=True, BASE_URL=url,
+                                      **overrides))
     assert live_app.config["WTF_CSRF_ENABLED"] is True
     server = make_server("127.0.0.1", port, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="piazza-live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"piazza-live-{port}", daemon=True)
     thread.start()
     try:
         yield LiveServer(live_app, url)
@@ -100,6 +101,13 @@ def live_server(app, database_url, tmp_path_factory):
         server.server_close()
         with live_app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(app, database_url, tmp_path_factory):
+    """Piazza served over real HTTP, with CSRF on, on the database the ``app`` fixture migrated."""
+    with serve(database_url, tmp_path_factory.mktemp("live-instance")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

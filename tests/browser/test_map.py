@@ -5,19 +5,16 @@ as on a machine without a connection, and the map must still show its markers, t
 outlines and the list. Screenshots (desktop 1280 px and phone 390 px) land in tests/artifacts/.
 """
 import re
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from app import create_app
 from app.extensions import db
 from app.maps.services import register_layer, unregister_layer
 from app.seed.demo import seed_places
-from tests.browser.conftest import ARTIFACTS, LiveServer, _free_port
-from tests.conftest import ROOT, make_config
+from tests.browser.conftest import ARTIFACTS, serve
+from tests.conftest import ROOT
 from tests.test_maps import GridLayer, insert_points
 
 pytestmark = pytest.mark.browser
@@ -34,21 +31,8 @@ FEATURES_PATH = "/api/v1/map/features"
 def live_server(app, database_url, tmp_path_factory):
     """The conftest's live server (same database, CSRF on), but loading Leaflet from app/static/vendor."""
     assert LEAFLET_JS.exists(), "Leaflet is not vendored: run `make vendor` (needs npm)"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    live_app = create_app(make_config(database_url, tmp_path_factory.mktemp("live-map-instance"),
-                                      WTF_CSRF_ENABLED=True, BASE_URL=url, LEAFLET_LOCAL=True))
-    server = make_server("127.0.0.1", port, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="piazza-live-map-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(live_app, url)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with live_app.app_context():
-            db.engine.dispose()
+    with serve(database_url, tmp_path_factory.mktemp("live-map-instance"), LEAFLET_LOCAL=True) as server:
+        yield server
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ English words are checked on the English run only.
 """
 import math
 import re
-import threading
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,9 +24,8 @@ import pytest
 from PIL import ExifTags, Image, ImageDraw
 from playwright.sync_api import expect
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
-from app import create_app, geo
+from app import geo
 from app.extensions import db
 from app.models import Role, User
 from app.models.photo import Photo
@@ -36,8 +34,8 @@ from app.models.report import Report, ReportStatus
 from app.models.user import Department
 from app.reports.services import create_report
 from app.seed.demo import seed_places
-from tests.browser.conftest import ARTIFACTS, LiveServer, _free_port
-from tests.conftest import ROOT, TEST_PASSWORD, make_config
+from tests.browser.conftest import ARTIFACTS, serve
+from tests.conftest import ROOT, TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -74,22 +72,9 @@ DEVICES = {
 def live_server(app, database_url, tmp_path_factory):
     """The conftest's live server (same database, CSRF on), with the vendored Leaflet and its own upload dir."""
     assert LEAFLET_JS.exists(), "Leaflet is not vendored: run `make vendor` (needs npm)"
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     instance = tmp_path_factory.mktemp("live-report-instance")
-    live_app = create_app(make_config(database_url, instance, WTF_CSRF_ENABLED=True, BASE_URL=url,
-                                      LEAFLET_LOCAL=True, UPLOAD_DIR=str(instance / "uploads")))
-    server = make_server("127.0.0.1", port, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="piazza-live-report-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(live_app, url)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with live_app.app_context():
-            db.engine.dispose()
+    with serve(database_url, instance, LEAFLET_LOCAL=True, UPLOAD_DIR=str(instance / "uploads")) as server:
+        yield server
 
 
 # --- helpers ----------------------------------------------------------------------------------

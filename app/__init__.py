@@ -87,9 +87,9 @@ class DatabaseIdConverter(IntegerConverter):
 
 def _register_blueprints(app):
     app.url_map.converters["int"] = DatabaseIdConverter
-    from app import account, admin, api, auth, main, maps, media, notifications, open311, reports
+    from app import account, admin, api, auth, main, maps, media, notifications, open311, proposals, reports
 
-    for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports):
+    for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals):
         app.register_blueprint(module.bp)
 
 

@@ -78,6 +78,10 @@ ACCESS = {
     "reports.nearby": ("public", "GET"),
     "reports.new": ("citizen", "GET"),
     "reports.queue": ("roles:official", "GET"),
+    "proposals.index": ("public", "GET"),
+    "proposals.detail": ("public", "GET"),
+    "proposals.support": ("citizen", "POST"),
+    "proposals.withdraw_support": ("citizen", "POST"),
 }
 
 #: Public endpoints that check credentials of their own (an Open311 api_key, an email and

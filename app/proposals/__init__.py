@@ -1,1 +1,6 @@
-"""Participatory processes, proposals and supports. (Pages come with the proposals UI.)"""
+"""Participatory processes, proposals and supports: the public pages and supporting."""
+from flask import Blueprint
+
+bp = Blueprint("proposals", __name__)
+
+from app.proposals import routes  # noqa: E402,F401

@@ -169,3 +169,34 @@ def test_the_page_never_lists_supporters(app, client, make_user, login_as, world
         assert "Sostenitore Riservato" not in page and fan.email not in page
         assert "You support this proposal." not in page
     assert "Sostenitore Riservato" not in client.get("/proposals?lang=en").text
+
+
+def test_published_proposals_with_a_point_are_on_the_map_drafts_and_hidden_are_not(app, client, make_user):
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+    from app.models.proposal import Proposal, ProposalStatus
+    from app.models.user import User
+    from tests.test_proposals import build_process
+
+    author = make_user()
+    now = utcnow()
+    with app.app_context():
+        process = build_process(phases={"support": (now - timedelta(days=1), now + timedelta(days=9))})
+        rows = {}
+        for name, status, hidden in (("visible", ProposalStatus.published, None),
+                                     ("draft", ProposalStatus.draft, None),
+                                     ("hidden", ProposalStatus.published, now)):
+            proposal = Proposal(process_id=process.id, author_id=db.session.get(User, author.id).id,
+                                title=f"Proposta {name}", body="Testo.", status=status, lat=45.045, lon=7.678,
+                                hidden_at=hidden)
+            db.session.add(proposal)
+            db.session.flush()
+            rows[name] = proposal.id
+        db.session.commit()
+    data = client.get("/api/v1/map/features?bbox=7.67,45.04,7.69,45.05&zoom=17&layers=proposals").get_json()
+    titles = [f["properties"]["title"] for f in data["features"]]
+    assert titles == ["Proposta visible"]
+    feature = data["features"][0]
+    assert feature["geometry"]["coordinates"] == [7.678, 45.045]
+    assert feature["properties"]["url"] == f"/proposals/{rows['visible']}"

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("proposals", __name__)
 
-from app.proposals import routes  # noqa: E402,F401
+from app.proposals import map_layer, routes  # noqa: E402,F401

@@ -40,3 +40,22 @@ FLAG_REASON_LABELS = {
 def report_status_label(status):
     value = getattr(status, "value", status)
     return str(REPORT_STATUS_LABELS.get(value, value))
+
+
+#: Statuses a visible proposal can have (drafts are never shown), keyed by value.
+PROPOSAL_STATUS_LABELS = {
+    "published": _l("collecting supports"),
+    "threshold_reached": _l("threshold reached"),
+    "under_review": _l("under review"),
+    "accepted": _l("accepted"),
+    "rejected": _l("not accepted"),
+    "in_execution": _l("being carried out"),
+    "completed": _l("completed"),
+    "expired": _l("expired"),
+    "withdrawn": _l("withdrawn"),
+}
+
+
+def proposal_status_label(status):
+    value = getattr(status, "value", status)
+    return str(PROPOSAL_STATUS_LABELS.get(value, value))

@@ -392,8 +392,9 @@ def _sri(path):
 
 
 def test_cdn_assets_are_pinned_with_sri_hashes_of_the_vendored_files(client, app, monkeypatch):
-    if not (VENDOR / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists():
-        pytest.skip("Leaflet is not vendored: run `make vendor`")
+    # `make test` vendors Leaflet first; without it these checks must fail, not pass silently.
+    assert (VENDOR / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists(), \
+        "Leaflet is not vendored: run `make vendor`"
     monkeypatch.setitem(app.config, "LEAFLET_LOCAL", False)
     page = client.get("/map").text
     pins = json.loads((VENDOR / "package.json").read_text())["dependencies"]
@@ -413,8 +414,9 @@ def test_cdn_assets_are_pinned_with_sri_hashes_of_the_vendored_files(client, app
 
 
 def test_local_assets_when_leaflet_local(client, app, monkeypatch):
-    if not (VENDOR / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists():
-        pytest.skip("Leaflet is not vendored: run `make vendor`")
+    # `make test` vendors Leaflet first; without it these checks must fail, not pass silently.
+    assert (VENDOR / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists(), \
+        "Leaflet is not vendored: run `make vendor`"
     monkeypatch.setitem(app.config, "LEAFLET_LOCAL", True)
     page = client.get("/map").text
     assert "unpkg.com" not in page

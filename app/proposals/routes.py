@@ -6,13 +6,13 @@ sees the supporters. The views map the support service's answers to flashes and 
 """
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, select
 from sqlalchemy.orm import selectinload
 
 from app.auth.access import citizen_required, public
 from app.extensions import db
+from app.labels import PROPOSAL_STATUS_LABELS, proposal_status_label
 from app.models.base import DomainError, utcnow
 from app.models.proposal import PhaseKind, Process, Proposal, ProposalStatus, Support
 from app.proposals import bp, services
@@ -21,22 +21,8 @@ from app.reports import services as report_services
 PAGE_SIZE = 25
 P = ProposalStatus
 
-#: Statuses a visible proposal can have (drafts are never shown), with their labels.
-STATUS_LABELS = {
-    P.published: _l("collecting supports"),
-    P.threshold_reached: _l("threshold reached"),
-    P.under_review: _l("under review"),
-    P.accepted: _l("accepted"),
-    P.rejected: _l("not accepted"),
-    P.in_execution: _l("being carried out"),
-    P.completed: _l("completed"),
-    P.expired: _l("expired"),
-    P.withdrawn: _l("withdrawn"),
-}
-
-
-def status_label(status):
-    return str(STATUS_LABELS.get(status, status.value))
+#: Statuses a visible proposal can have (drafts are never shown), in workflow order.
+VISIBLE_STATUSES = [P(value) for value in PROPOSAL_STATUS_LABELS]
 
 
 def _visible():
@@ -60,7 +46,7 @@ def _filters(processes):
     status = args.get("status")
     return {
         "process": process,
-        "status": P(status) if status in {s.value for s in STATUS_LABELS} else None,
+        "status": P(status) if status in PROPOSAL_STATUS_LABELS else None,
         "category_id": args.get("category", type=_db_id),
         "district_id": args.get("district", type=_db_id),
     }
@@ -89,7 +75,7 @@ def index():
     pagination = db.paginate(_query(filters), page=request.args.get("page", 1, type=int),
                              per_page=PAGE_SIZE, error_out=False)
     return render_template("proposals/index.html", pagination=pagination, filters=filters, processes=processes,
-                           statuses=list(STATUS_LABELS), status_label=status_label,
+                           statuses=VISIBLE_STATUSES, status_label=proposal_status_label,
                            categories=report_services.category_choices(),
                            districts=report_services.district_choices())
 
@@ -124,7 +110,7 @@ def detail(proposal_id):
     paragraphs = [p.strip() for p in proposal.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return render_template(
         "proposals/detail.html", proposal=proposal, process=proposal.process, paragraphs=paragraphs,
-        status_label=status_label, supports=own_support is not None,
+        status_label=proposal_status_label, supports=own_support is not None,
         collecting=_collecting(proposal, now),
         support_phase_open=proposal.process.phase_at(now) == PhaseKind.support,
         needs_verification=(current_user.is_authenticated and proposal.process.verified_only

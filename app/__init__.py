@@ -87,9 +87,25 @@ class DatabaseIdConverter(IntegerConverter):
 
 def _register_blueprints(app):
     app.url_map.converters["int"] = DatabaseIdConverter
-    from app import account, admin, api, auth, main, maps, media, notifications, open311, proposals, reports
+    from app import (
+        account,
+        admin,
+        api,
+        auth,
+        comments,
+        debates,
+        main,
+        maps,
+        media,
+        notifications,
+        open311,
+        proposals,
+        reports,
+        reviews,
+    )
 
-    for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals):
+    for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
+                   reviews, comments, debates):
         app.register_blueprint(module.bp)
 
 
@@ -98,11 +114,13 @@ def _register_hooks(app):
     from app.auth.forms import ButtonForm
     from app.http import enforce_session_timeouts, remember_language, restrict_vendor_files, security_headers
     from app.labels import report_status_label, role_label
+    from app.markdown import render as render_markdown
     from app.models.user import Role
     from app.notifications.services import unread_count
 
     # Globals (not context processors) so that imported macros see them too.
     app.jinja_env.globals.update(role_label=role_label, report_status_label=report_status_label)
+    app.jinja_env.filters["markdown"] = render_markdown
     app.before_request(restrict_vendor_files)
     app.before_request(remember_language)
     app.before_request(enforce_session_timeouts)

@@ -7,6 +7,7 @@ import pytest
 from flask import url_for
 
 from app.auth.access import rule_for
+from tests.access_tables import admin_processes, comments, debates, proposal_authoring, reviews
 
 ROLES = ["visitor", "unconfirmed", "citizen", "verified", "facilitator", "official", "moderator", "admin"]
 
@@ -93,6 +94,11 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "notification_id": 1, "target_type": "nothing", "target_id": 1, "key": "nothing.jpg",
                "report_id": 1, "token_id": 1, "service_code": "nothing", "unknown": "nothing", "fmt": "json",
                "proposal_id": 1}
+
+for _table in (proposal_authoring, reviews, comments, debates, admin_processes):
+    assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
+    ACCESS.update(_table.ACCESS)
+    SAMPLE_ARGS.update(_table.SAMPLE_ARGS)
 
 
 def _may(level, role):

@@ -8,11 +8,19 @@ from app.models.user import STAFF_ROLES, Department, NotificationPref, Role, Use
 from app.models.report import Flag, Report, ReportStatus, ReportUpdate, RoutingRule  # noqa: F401
 from app.models.api import ApiKey, ApiToken  # noqa: F401
 from app.models.proposal import (  # noqa: F401
+    Feasibility,
     PhaseKind,
     Process,
     ProcessPhase,
+    ProjectMilestone,
+    ProjectUpdate,
     Proposal,
     ProposalAddendum,
+    ProposalCoauthor,
+    ProposalReview,
     ProposalStatus,
+    ReviewOutcome,
     Support,
+    process_categories,
 )
+from app.models.discussion import Comment, Debate  # noqa: F401

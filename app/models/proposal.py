@@ -2,14 +2,18 @@
 import enum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
+    Date,
     Enum,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -18,7 +22,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 from app.models.place import Category, District
-from app.models.user import User
+from app.models.user import Department, User
+
+#: The categories a process accepts proposals in (none listed = every category).
+process_categories = Table(
+    "process_categories", db.Model.metadata,
+    Column("process_id", ForeignKey("processes.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class PhaseKind(str, enum.Enum):
@@ -52,6 +63,7 @@ class Process(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     district: Mapped[District | None] = relationship()
+    categories: Mapped[list[Category]] = relationship(secondary=process_categories, order_by=Category.name_it)
     phases: Mapped[list["ProcessPhase"]] = relationship(
         back_populates="process", order_by="ProcessPhase.starts_at", cascade="all, delete-orphan")
 
@@ -145,13 +157,20 @@ class Proposal(db.Model):
     threshold_reached_at = mapped_column(UTCDateTime)
     status_changed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     hidden_at = mapped_column(UTCDateTime)
+    #: The department that must review it (from its category when the threshold is crossed).
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    #: Execution progress of an accepted proposal, 0-100 (the latest project update sets it).
+    progress: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
     process: Mapped[Process] = relationship()
+    department: Mapped[Department | None] = relationship()
     author: Mapped[User | None] = relationship()
     category: Mapped[Category | None] = relationship()
     district: Mapped[District | None] = relationship()
     addenda: Mapped[list["ProposalAddendum"]] = relationship(
         back_populates="proposal", order_by="ProposalAddendum.id", cascade="all, delete-orphan")
+    coauthors: Mapped[list["ProposalCoauthor"]] = relationship(
+        back_populates="proposal", order_by="ProposalCoauthor.id", cascade="all, delete-orphan")
 
     __audit_type__ = "proposal"
 
@@ -162,6 +181,21 @@ class Proposal(db.Model):
     @property
     def is_frozen(self):
         return self.frozen_at is not None
+
+
+class ProposalCoauthor(db.Model):
+    """A citizen the author invited to co-sign the proposal; named publicly only once they accept."""
+
+    __tablename__ = "proposal_coauthors"
+    __table_args__ = (UniqueConstraint("proposal_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    invited_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    accepted_at = mapped_column(UTCDateTime)
+
+    proposal: Mapped["Proposal"] = relationship(back_populates="coauthors")
+    user: Mapped[User] = relationship()
 
 
 class ProposalAddendum(db.Model):
@@ -189,3 +223,93 @@ class Support(db.Model):
     #: NULL once anonymised after the retention period (the row, and so the count, stays).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class Feasibility(str, enum.Enum):
+    feasible = "feasible"
+    with_changes = "with_changes"  # feasible once changed as the review explains
+    not_feasible = "not_feasible"
+
+
+class ReviewOutcome(str, enum.Enum):
+    accepted = "accepted"
+    rejected = "rejected"
+
+
+feasibility_enum = Enum(Feasibility, name="feasibility", native_enum=False, length=20)
+
+
+class ProposalReview(db.Model):
+    """The City's feasibility review of a proposal past its threshold: drafted privately, then published."""
+
+    __tablename__ = "proposal_reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), unique=True)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    technical: Mapped[Feasibility | None] = mapped_column(feasibility_enum)
+    technical_notes: Mapped[str] = mapped_column(Text, default="")
+    legal: Mapped[Feasibility | None] = mapped_column(feasibility_enum)
+    legal_notes: Mapped[str] = mapped_column(Text, default="")
+    economic: Mapped[Feasibility | None] = mapped_column(feasibility_enum)
+    economic_notes: Mapped[str] = mapped_column(Text, default="")
+    #: Estimated cost in euro cents (integers: no rounding surprises).
+    estimated_cost_cents: Mapped[int | None] = mapped_column(BigInteger)
+    execution_starts_on = mapped_column(Date)
+    execution_ends_on = mapped_column(Date)
+    #: The answer citizens read (Markdown), and the outcome with its motivation.
+    public_answer: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[ReviewOutcome | None] = mapped_column(
+        Enum(ReviewOutcome, name="review_outcome", native_enum=False, length=20))
+    motivation: Mapped[str] = mapped_column(Text, default="")
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    #: NULL while it is a private draft.
+    published_at = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    proposal: Mapped[Proposal] = relationship(backref=db.backref("review", uselist=False))
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    department: Mapped[Department | None] = relationship()
+
+    __audit_type__ = "proposal_review"
+
+
+class ProjectMilestone(db.Model):
+    """A planned step of an accepted proposal's execution."""
+
+    __tablename__ = "project_milestones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    due_on = mapped_column(Date)
+    done_on = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    proposal: Mapped[Proposal] = relationship(
+        backref=db.backref("milestones", order_by="(ProjectMilestone.position, ProjectMilestone.id)",
+                           cascade="all, delete-orphan"))
+
+    __audit_type__ = "project_milestone"
+
+
+class ProjectUpdate(db.Model):
+    """A public progress update on an accepted proposal (photos attach with owner type ``project_update``)."""
+
+    __tablename__ = "project_updates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    #: Progress after this update, 0-100.
+    progress: Mapped[int] = mapped_column(Integer)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    hidden_at = mapped_column(UTCDateTime)
+
+    proposal: Mapped[Proposal] = relationship(
+        backref=db.backref("project_updates", order_by="ProjectUpdate.id", cascade="all, delete-orphan"))
+    author: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint("progress >= 0 AND progress <= 100", name="progress_is_a_percentage"),)
+    __audit_type__ = "project_update"

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
 from app.extensions import db
+from app.http import path_for
 from app.models.base import DomainError, IllegalTransition, NotFound, PermissionDenied, utcnow
 from app.models.proposal import PROPOSAL_TRANSITIONS, PhaseKind, Proposal, ProposalAddendum, Support
 from app.models.proposal import ProposalStatus as P
@@ -24,6 +25,19 @@ from app.notifications import services as notifications
 notifications.register_kind(
     "proposal.threshold_reached",
     _l("The proposal “%(title)s” reached %(threshold)s supports: the City must now review it."))
+notifications.register_kind(
+    "proposal.review_queued",
+    _l("The proposal “%(title)s” reached its threshold and waits for your department's feasibility review."))
+
+
+def _load_public(proposal_id):
+    proposal = db.session.get(Proposal, proposal_id)
+    return proposal if proposal is not None and proposal.is_public else None
+
+
+notifications.register_followable(
+    "proposal", load=_load_public, url=lambda p: path_for("proposals.detail", proposal_id=p.id),
+    title=lambda p: p.title)
 
 
 class SupportClosed(DomainError):
@@ -254,12 +268,41 @@ def supporters_of(proposal):
 
 
 def _announce_threshold(proposal, process):
-    """Notify the author and the supporters that the City must now review the proposal."""
+    """Queue the proposal for its department's review; tell the author, supporters and followers.
+
+    The department is the one of the proposal's category (the same routing as reports); without
+    one the proposal still enters the review queue, where every official sees it.
+    """
+    if proposal.department_id is None and proposal.category is not None:
+        proposal.department_id = proposal.category.department_id
+    url = path_for("proposals.detail", proposal_id=proposal.id)
+    params = {"title": proposal.title, "threshold": process.support_threshold}
     people = supporters_of(proposal)
+    people.extend(coauthor.user for coauthor in proposal.coauthors if coauthor.accepted_at is not None)
     if proposal.author is not None:
         people.append(proposal.author)
-    notifications.notify(people, "proposal.threshold_reached",
-                         {"title": proposal.title, "threshold": process.support_threshold})
+    notified = notifications.notify(people, "proposal.threshold_reached", params, url=url)
+    already = [note.user_id for note in notified]
+    notifications.notify_followers("proposal", proposal.id, "proposal.threshold_reached", params, url=url,
+                                   exclude=[_UserRef(uid) for uid in already])
+    notifications.notify(reviewers_of(proposal), "proposal.review_queued", {"title": proposal.title},
+                         url=url)
+
+
+class _UserRef:
+    def __init__(self, user_id):
+        self.id = user_id
+
+
+def reviewers_of(proposal):
+    """Officials who review the proposal: those of its department, or every official without one."""
+    from app.models.user import Role, User, UserRole, user_departments
+
+    query = select(User).join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == Role.official))
+    if proposal.department_id is not None:
+        query = query.join(user_departments, user_departments.c.user_id == User.id).where(
+            user_departments.c.department_id == proposal.department_id)
+    return db.session.scalars(query.where(User.deleted_at.is_(None)).order_by(User.id)).unique().all()
 
 
 def _add_months(moment, months):

@@ -1,0 +1,4 @@
+"""Threaded comments (two levels) on proposals, reports, debates and later pacts."""
+from flask import Blueprint
+
+bp = Blueprint("comments", __name__)

@@ -1,0 +1,4 @@
+"""Feasibility review of proposals past their threshold, execution tracking, process results."""
+from flask import Blueprint
+
+bp = Blueprint("reviews", __name__)

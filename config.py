@@ -53,6 +53,9 @@ class Config:
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    #: How long authors may edit their comments, and how fast they may post them.
+    COMMENT_EDIT_MINUTES = int(os.environ.get("COMMENT_EDIT_MINUTES", "15"))
+    COMMENT_LIMIT = os.environ.get("COMMENT_LIMIT", "10 per minute;200 per day")
     #: Three photos at the per-photo cap, plus the form's text.
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 

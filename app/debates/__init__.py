@@ -2,3 +2,4 @@
 from flask import Blueprint
 
 bp = Blueprint("debates", __name__)
+from app.debates import routes  # noqa: E402,F401

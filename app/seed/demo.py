@@ -108,11 +108,15 @@ def seed_accounts(progress=None):
 
 def seed_demo(progress=None):
     """Everything the demo needs. Running it twice changes nothing the second time."""
-    from app.seed.proposals import seed_proposals
+    from app.seed.debates import seed_debates
+    from app.seed.outcomes import seed_outcomes
+    from app.seed.proposals import demo_processes, seed_proposals
     from app.seed.reports import seed_reports
 
     counts = seed_places()
     counts["accounts"] = seed_accounts(progress)
     counts["reports"] = seed_reports()
     counts["proposals"] = seed_proposals()
+    counts.update(seed_outcomes(demo_processes()))
+    counts["debates"] = seed_debates()
     return counts

@@ -1,6 +1,7 @@
 """Demo participatory processes: one closed round and one open round, ~150 proposals in every state."""
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -32,8 +33,18 @@ CLOSED_MIX = [(P.expired, 30), (P.under_review, 4), (P.accepted, 8), (P.rejected
               (P.completed, 6), (P.withdrawn, 4)]
 
 
-def _utc(y, m, d):
-    return datetime(y, m, d, tzinfo=timezone.utc)
+#: The two demo rounds (the first is closed, the second open).
+DEMO_SLUGS = ("bilancio-partecipativo-2026-1", "bilancio-partecipativo-2026-2")
+
+
+def demo_processes():
+    """The demo rounds that exist, oldest first."""
+    return db.session.scalars(select(Process).where(Process.slug.in_(DEMO_SLUGS)).order_by(Process.id)).all()
+
+
+def _rome(y, m, d):
+    """Midnight in Turin, as an admin would enter it."""
+    return datetime(y, m, d, tzinfo=ZoneInfo("Europe/Rome"))
 
 
 def _process(slug, title, description, threshold, phases):
@@ -62,10 +73,10 @@ def seed_proposals(seed=404):
     closed, new_closed = _process(
         "bilancio-partecipativo-2026-1", "Bilancio partecipativo 2026 – primo round",
         "Proposte per i quartieri: raccolta a febbraio, sostegni a marzo e aprile, valutazione in primavera.", 100,
-        {PhaseKind.collection: (_utc(2026, 1, 15), _utc(2026, 2, 28)),
-         PhaseKind.support: (_utc(2026, 3, 1), _utc(2026, 4, 30)),
-         PhaseKind.review: (_utc(2026, 5, 1), _utc(2026, 6, 30)),
-         PhaseKind.execution: (_utc(2026, 7, 1), _utc(2027, 6, 30))})
+        {PhaseKind.collection: (_rome(2026, 1, 15), _rome(2026, 2, 28)),
+         PhaseKind.support: (_rome(2026, 3, 1), _rome(2026, 4, 30)),
+         PhaseKind.review: (_rome(2026, 5, 1), _rome(2026, 6, 30)),
+         PhaseKind.execution: (_rome(2026, 7, 1), _rome(2027, 6, 30))})
     now = utcnow()
     open_round, new_open = _process(
         "bilancio-partecipativo-2026-2", "Bilancio partecipativo 2026 – secondo round",

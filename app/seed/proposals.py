@@ -130,7 +130,8 @@ def _add_supports(rng, proposal, process, status, citizens):
     if count:
         proposal.frozen_at = window[0]
     if crossed:
-        proposal.threshold_reached_at = window[0] + timedelta(days=rng.randint(1, 20))
+        # Never in the future: the open round started its support phase only days ago.
+        proposal.threshold_reached_at = min(window[0] + timedelta(days=rng.randint(1, 20)), utcnow())
     if status in (P.accepted, P.in_execution, P.completed) and rng.random() < 0.5:
         proposal.addenda.append(ProposalAddendum(body="Aggiornamento: ne abbiamo parlato alla Casa del Quartiere."))
 

@@ -380,3 +380,18 @@ def test_the_openapi_document_describes_the_proposal_operations(client):
     for ref in refs_in(doc):
         _hash, _components, kind, name = ref.split("/")
         assert name in doc["components"][kind], f"{ref} does not resolve"
+
+
+def test_the_api_records_expiry_when_the_support_window_has_closed(app, client, city, author):
+    # No scheduler: like the pages, the first read after the window closed records the expiry.
+    _slug, process_id = make_process(app, phases={"collection": (-40 * DAY, -20 * DAY),
+                                                  "support": (-20 * DAY, -1 * DAY)})
+    proposal_id = propose(app, process_id, author)
+    with app.app_context():
+        assert db.session.get(Proposal, proposal_id).status == P.published
+
+    assert client.get(f"/api/v1/proposals/{proposal_id}").get_json()["status"] == "expired"
+    listed = client.get("/api/v1/proposals").get_json()["items"]
+    assert [(p["id"], p["status"]) for p in listed] == [(proposal_id, "expired")]
+    with app.app_context():
+        assert db.session.get(Proposal, proposal_id).status == P.expired

@@ -520,12 +520,14 @@ def test_media_answers_304_to_a_matching_etag(app, client):
     assert again.status_code == 304 and again.data == b""
 
 
-def test_media_keeps_its_headers_for_a_signed_in_user(app, client, make_user, login_as):
+def test_media_keeps_its_headers_for_a_signed_in_user_but_no_shared_cache_may_keep_it(
+        app, client, make_user, login_as):
+    # What a signed-in person sees may be theirs alone (a draft's photos): private caches only.
     (key, _), _ = stored_photo(app)
     login_as(make_user())
     response = client.get(f"/media/{key}")
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "public, max-age=3600"
+    assert response.headers["Cache-Control"] == "private, max-age=3600"
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 

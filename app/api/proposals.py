@@ -33,7 +33,7 @@ from app.extensions import db, limiter
 from app.models.base import DomainError, NotFound, PermissionDenied
 from app.models.place import Category, District
 from app.models.proposal import Process, Proposal, ProposalStatus
-from app.proposals import services
+from app.proposals import queries, services
 from app.proposals.services import SupportClosed, SupportLimitReached
 
 #: The statuses a public proposal can have (drafts are never shown).
@@ -129,10 +129,17 @@ def list_proposals():
         query, limit = list_query(request.args)
     except DomainError as exc:
         return invalid(exc.message, exc.details.get("field"), status=400)
+    _expire_on_read()
     rows = db.session.scalars(_with_relations(query).limit(limit + 1)).all()
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
     return jsonify({"items": [proposal_json(p) for p in page], "next_cursor": next_cursor})
+
+
+def _expire_on_read():
+    """Record the expiries the clock already decided, as the pages do (see proposals.queries)."""
+    if queries.expire_on_read():
+        db.session.commit()
 
 
 def _public_proposal(proposal_id):
@@ -148,6 +155,7 @@ def _not_found():
 @public
 def get_proposal(proposal_id):
     """One public proposal (404 for missing, draft and hidden alike)."""
+    _expire_on_read()
     proposal = _public_proposal(proposal_id)
     if proposal is None:
         return _not_found()

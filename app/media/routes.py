@@ -1,5 +1,6 @@
 """Routes of the media blueprint: stored photos, served so a browser can only ever show them."""
 from flask import abort, make_response, request
+from flask_login import current_user
 
 from app.auth.access import public
 from app.media import bp
@@ -37,6 +38,10 @@ def photo(key):
     response = make_response(data)
     response.content_type = found.content_type
     response.headers.update(PHOTO_HEADERS)
+    if current_user.is_authenticated:
+        # Visibility may depend on who asks (a draft's photos are its authors'): never let a shared
+        # cache keep what a signed-in person was shown.
+        response.headers["Cache-Control"] = "private, max-age=3600"
     # The key names immutable content, so it is a strong ETag without hashing the bytes.
     response.set_etag(key)
     return response.make_conditional(request)

@@ -14,10 +14,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import geo
 from app.audit.services import record
 from app.extensions import db
 from app.http import path_for
 from app.models.base import DomainError, IllegalTransition, NotFound, PermissionDenied, utcnow
+from app.models.messaging import Follow
+from app.models.place import Category, District
 from app.models.proposal import PROPOSAL_TRANSITIONS, PhaseKind, Proposal, ProposalAddendum, Support
 from app.models.proposal import ProposalStatus as P
 from app.notifications import services as notifications
@@ -94,66 +97,116 @@ def _move(proposal, to_status, actor=None, reason=None, now=None):
     return proposal
 
 
-def _clean(value, label, max_len):
+def _clean(value, label, max_len, field=None):
     value = (value or "").strip()
     if not value:
-        raise DomainError(_("Please fill in the %(field)s.", field=label))
+        raise DomainError(_("Please fill in the %(field)s.", field=label), field=field)
     if len(value) > max_len:
-        raise DomainError(_("The %(field)s is too long.", field=label))
+        raise DomainError(_("The %(field)s is too long.", field=label), field=field)
     return value
 
 
+def _category(process, category_id):
+    """The category id, checked against the process's list (no list = every category)."""
+    if not category_id:
+        return None
+    allowed = {c.id for c in process.categories}
+    if db.session.get(Category, category_id) is None or (allowed and category_id not in allowed):
+        raise DomainError(_("Choose one of the categories of this process."), field="category_id")
+    return category_id
+
+
+def _place(process, lat, lon, district_id):
+    """(lat, lon, district_id) checked: the point inside the city (and the process's district).
+
+    A district given explicitly is kept; otherwise the point's district is used. Without a point
+    the district is optional for a city-wide process and always the process's own for a district one.
+    """
+    scoped = process.district
+    if lat in (None, "") and lon in (None, ""):
+        if scoped is not None and district_id not in (None, 0, scoped.id):
+            raise DomainError(_("This process is only for District %(n)d – %(name)s.", n=scoped.number,
+                                name=scoped.name), field="district_id")
+        if district_id and db.session.get(District, district_id) is None:
+            raise DomainError(_("Choose a district from the list."), field="district_id")
+        return None, None, (scoped.id if scoped is not None else district_id or None)
+    try:
+        point_district = geo.require_in_city(lat, lon)
+    except geo.GeoError:
+        raise DomainError(_("The point is outside the city of Turin: place it inside the city, or remove it."),
+                          field="location") from None
+    if scoped is not None and point_district not in (None, scoped.id):
+        raise DomainError(_("This process is only for District %(n)d – %(name)s: place the point inside it.",
+                            n=scoped.number, name=scoped.name), field="location")
+    return float(lat), float(lon), district_id or point_district or (scoped.id if scoped is not None else None)
+
+
 def create_proposal(author, process, *, title, body, category_id=None, district_id=None, lat=None, lon=None):
-    """A draft proposal by a confirmed citizen."""
+    """A draft proposal by a confirmed citizen (category and point optional, checked when given)."""
     if author is None or not author.is_citizen:
         raise PermissionDenied(_("Only citizens with a confirmed email address can propose."))
-    if process.district_id is not None and district_id not in (None, process.district_id):
-        raise DomainError(_("This process is only for its own district."))
-    proposal = Proposal(process_id=process.id, author_id=author.id, title=_clean(title, _("title"), 140),
-                        body=_clean(body, _("text"), 20000), category_id=category_id,
-                        district_id=district_id or process.district_id, lat=lat, lon=lon, status=P.draft)
+    title, body = _clean(title, _("title"), 140, "title"), _clean(body, _("text"), 20000, "body")
+    lat, lon, district_id = _place(process, lat, lon, district_id)
+    proposal = Proposal(process_id=process.id, author_id=author.id, title=title, body=body,
+                        category_id=_category(process, category_id), district_id=district_id, lat=lat, lon=lon,
+                        status=P.draft)
     db.session.add(proposal)
     db.session.flush()
     return proposal
 
 
 def publish(proposal, author, now=None):
-    """Publish a draft while the process collects proposals."""
+    """Publish a draft while the process collects proposals; the author then follows it."""
     now = now or utcnow()
     _require_author(proposal, author)
     if proposal.process.phase_at(now) != PhaseKind.collection:
         raise DomainError(_("Proposals can be published only while the process collects them."))
     _move(proposal, P.published, actor=author, now=now)
     proposal.published_at = now
+    following = db.session.scalar(select(Follow.id).where(Follow.user_id == author.id, Follow.target_id == proposal.id,
+                                                          Follow.target_type == "proposal"))
+    if following is None:
+        db.session.add(Follow(user_id=author.id, target_type="proposal", target_id=proposal.id))
     return proposal
 
 
-def edit(proposal, author, *, title, body):
-    """Change the text — only until the first support arrives (then addenda only)."""
-    _require_author(proposal, author)
+#: ``edit`` leaves a field as it is when it is not given.
+KEEP = object()
+
+
+def edit(proposal, author, *, title, body, category_id=KEEP, district_id=KEEP, lat=KEEP, lon=KEEP):
+    """Change the text (author or accepted co-author) — only until the first support (then addenda only)."""
+    require_editor(proposal, author)
     if proposal.is_frozen:
         raise DomainError(_("The text is frozen since the first support: add an addendum instead."))
     if proposal.status not in (P.draft, P.published):
         raise DomainError(_("This proposal can no longer be edited."))
-    proposal.title = _clean(title, _("title"), 140)
-    proposal.body = _clean(body, _("text"), 20000)
+    proposal.title = _clean(title, _("title"), 140, "title")
+    proposal.body = _clean(body, _("text"), 20000, "body")
+    if category_id is not KEEP:
+        proposal.category_id = _category(proposal.process, category_id)
+    if lat is not KEEP:
+        proposal.lat, proposal.lon, proposal.district_id = _place(
+            proposal.process, lat, lon, proposal.district_id if district_id is KEEP else district_id)
     return proposal
 
 
 def add_addendum(proposal, author, body):
-    """A dated addition to a frozen text."""
-    _require_author(proposal, author)
+    """A dated addition to a published text (author or accepted co-author)."""
+    require_editor(proposal, author)
     if proposal.status in (P.draft, P.withdrawn, P.expired):
         raise DomainError(_("Addenda are for published proposals."))
-    addendum = ProposalAddendum(proposal_id=proposal.id, body=_clean(body, _("text"), 5000))
+    addendum = ProposalAddendum(proposal_id=proposal.id, body=_clean(body, _("text"), 5000, "body"))
     db.session.add(addendum)
     return addendum
 
 
-def withdraw(proposal, author, now=None):
-    """The author withdraws a published proposal."""
+def withdraw(proposal, author, now=None, reason=None):
+    """The author withdraws a published proposal (the reason, if any, is shown on its page)."""
     _require_author(proposal, author)
-    return _move(proposal, P.withdrawn, actor=author, now=now)
+    if proposal.status != P.published:
+        raise IllegalTransition(_("Only a proposal that is collecting supports can be withdrawn."))
+    return _move(proposal, P.withdrawn, actor=author, now=now, reason=(reason or "").strip()[:1000] or None)
 
 
 def expire_due(process, now=None):
@@ -166,16 +219,33 @@ def expire_due(process, now=None):
     if window is None or now < window[1]:
         return 0
     expired = 0
-    for proposal in db.session.scalars(select(Proposal).where(Proposal.process_id == process.id,
-                                                              Proposal.status == P.published)):
-        _move(proposal, P.expired, now=now)
-        expired += 1
+    ids = db.session.scalars(select(Proposal.id).where(Proposal.process_id == process.id,
+                                                       Proposal.status == P.published)).all()
+    for proposal_id in ids:
+        # Two readers may expire at once: the lock makes the second one find it expired already.
+        proposal = lock_proposal(proposal_id)
+        if proposal.status == P.published:
+            _move(proposal, P.expired, now=now)
+            expired += 1
     return expired
 
 
 def _require_author(proposal, user):
     if user is None or proposal.author_id != user.id:
         raise PermissionDenied(_("Only the author can do this."))
+
+
+def is_editor(proposal, user):
+    """The author or a co-author who accepted the invitation."""
+    if user is None or not getattr(user, "is_authenticated", True):
+        return False
+    return proposal.author_id == user.id or any(c.user_id == user.id and c.accepted_at is not None
+                                                for c in proposal.coauthors)
+
+
+def require_editor(proposal, user):
+    if not is_editor(proposal, user):
+        raise PermissionDenied(_("Only the author and the co-authors can do this."))
 
 
 # --- supports -------------------------------------------------------------------------------

@@ -98,7 +98,8 @@ def _move(proposal, to_status, actor=None, reason=None, now=None):
 
 
 def _clean(value, label, max_len, field=None):
-    value = (value or "").strip()
+    # Browsers send textarea lines as CRLF: store plain newlines.
+    value = (value or "").replace("\r\n", "\n").strip()
     if not value:
         raise DomainError(_("Please fill in the %(field)s.", field=label), field=field)
     if len(value) > max_len:

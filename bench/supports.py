@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -123,7 +123,8 @@ def make_citizens(app, n):
         users = []
         for i in range(n):
             user = User(email=f"bench{i}-{stamp}@example.org", display_name=f"Cittadino {i}",
-                        password_hash=password_hash, email_confirmed_at=now, verified_at=now, terms_accepted_at=now)
+                        password_hash=password_hash, email_confirmed_at=now, verified_at=now, terms_accepted_at=now,
+                        birth_date=date(1980, 1, 1))
             user.role_rows = [UserRole(role=Role.citizen)]
             users.append(user)
         db.session.add_all(users)

@@ -4,6 +4,7 @@ HTTP tests must not hold an application context while they make requests (Flask
 would reuse it, and with it ``g`` and the database session); they open short
 ones with ``app.app_context()`` to check the database.
 """
+from datetime import date
 import os
 import time
 from pathlib import Path
@@ -136,6 +137,9 @@ ROLE_SETS = {
 }
 
 
+ADULT_BIRTH_DATE = date(1985, 6, 15)
+
+
 @pytest.fixture
 def make_user(app):
     """Builder: ``make_user(roles=[Role.citizen], confirmed=True, verified=False, email=None)``.
@@ -148,6 +152,8 @@ def make_user(app):
 
     def build(roles=(Role.citizen,), confirmed=True, verified=False, email=None, display_name=None,
               password=TEST_PASSWORD, **columns):
+        # An adult by default, so that processes with a minimum age accept their supports.
+        columns.setdefault("birth_date", ADULT_BIRTH_DATE)
         counter["n"] += 1
         email = email or f"user{counter['n']}-{time.monotonic_ns()}@example.org"
         with app.app_context():

@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from datetime import date
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -116,7 +117,7 @@ def citizens_with_tokens(app, n):
         for i in range(n):
             user = User(email=f"http{i}-{stamp}@example.org", display_name=f"Cittadino {i}",
                         password_hash=password_hash, email_confirmed_at=now, verified_at=now,
-                        terms_accepted_at=now)
+                        terms_accepted_at=now, birth_date=date(1980, 1, 1))
             user.role_rows = [UserRole(role=Role.citizen)]
             users.append(user)
         db.session.add_all(users)

@@ -3,6 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     PasswordField,
     RadioField,
@@ -20,6 +21,9 @@ class ProfileForm(FlaskForm):
     display_name = StringField(_l("Name to show"), validators=[DataRequired(), Length(max=80)],
                                render_kw={"autocomplete": "nickname"})
     bio = TextAreaField(_l("About you (optional, public)"), validators=[Optional(), Length(max=1000)])
+    birth_date = DateField(_l("Date of birth (optional)"), validators=[Optional()],
+                           description=_l("Only used to check the minimum age to support proposals in a "
+                                          "participatory process; never shown to anyone."))
     locale = SelectField(_l("Language"), choices=[SelectChoice("it", "Italiano"), SelectChoice("en", "English")])
     notification_pref = RadioField(
         _l("Email me about notifications"),

@@ -22,22 +22,25 @@ from app.notifications.services import follows_of
 def profile():
     """The user's profile and preferences."""
     form = ProfileForm(obj=current_user)
+    # Once confirmed with the identity, the date of birth is only shown (see update_profile).
+    birth_editable = not (current_user.is_verified and current_user.birth_date is not None)
     if not form.is_submitted():
         form.notification_pref.data = current_user.notification_pref.value
         form.locale.data = current_user.locale or "it"
     if form.validate_on_submit():
         try:
             services.update_profile(current_user, display_name=form.display_name.data, bio=form.bio.data,
-                                    locale=form.locale.data, notification_pref=form.notification_pref.data)
+                                    locale=form.locale.data, notification_pref=form.notification_pref.data,
+                                    birth_date=form.birth_date.data if birth_editable else current_user.birth_date)
         except DomainError as exc:
-            form.display_name.errors.append(exc.message)
+            getattr(form, exc.details.get("field") or "display_name").errors.append(exc.message)
         else:
             db.session.commit()
             session["lang"] = current_user.locale
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("account.profile"))
     return render_template("account/profile.html", form=form, button=ButtonForm(),
-                           follows=follows_of(current_user))
+                           follows=follows_of(current_user), birth_editable=birth_editable)
 
 
 @bp.route("/password", methods=["GET", "POST"])

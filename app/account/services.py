@@ -1,4 +1,6 @@
 """The user's own data: profile, export and deletion (GDPR rights of access and erasure)."""
+from datetime import date
+
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
@@ -10,6 +12,8 @@ from app.models.audit import AuditEvent
 from app.models.base import DomainError, utcnow
 from app.models.messaging import Follow, Notification, OutboxEmail
 from app.models.user import NotificationPref, Role, User, UserRole
+
+_UNCHANGED = object()
 
 #: Exporters registered by feature modules: name -> function(user) -> JSON-able data.
 EXPORTERS = {}
@@ -25,11 +29,26 @@ def register_anonymiser(func):
     ANONYMISERS.append(func)
 
 
-def update_profile(user, *, display_name, bio, locale, notification_pref):
-    """Save the profile fields the user controls."""
+#: The oldest date of birth accepted (anything earlier is a typing mistake).
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def update_profile(user, *, display_name, bio, locale, notification_pref, birth_date=_UNCHANGED):
+    """Save the profile fields the user controls.
+
+    The date of birth is self-declared until the identity is verified; from then on it can only be
+    corrected in person (it decides who may support in processes with a minimum age).
+    """
     display_name = (display_name or "").strip()
     if not display_name:
-        raise DomainError(_("Enter the name to show with your contributions."))
+        raise DomainError(_("Enter the name to show with your contributions."), field="display_name")
+    if birth_date is not _UNCHANGED and birth_date != user.birth_date:
+        if user.is_verified and user.birth_date is not None:
+            raise DomainError(_("Your date of birth was confirmed with your identity: to correct it, visit a "
+                                "Casa del Quartiere."), field="birth_date")
+        if birth_date is not None and not EARLIEST_BIRTH <= birth_date <= utcnow().date():
+            raise DomainError(_("Enter a real date of birth."), field="birth_date")
+        user.birth_date = birth_date
     user.display_name = display_name
     user.bio = (bio or "").strip() or None
     user.locale = locale if locale in ("it", "en") else "it"
@@ -49,6 +68,7 @@ def export_data(user):
             "email": user.email,
             "display_name": user.display_name,
             "bio": user.bio,
+            "birth_date": user.birth_date.isoformat() if user.birth_date else None,
             "locale": user.locale,
             "roles": sorted(r.value for r in user.roles),
             "departments": [d.slug for d in user.departments],
@@ -105,6 +125,7 @@ def delete_account(user, password):
     user.email = None
     user.display_name = ""
     user.bio = None
+    user.birth_date = None
     user.password_hash = None
     user.locale = None
     user.last_login_at = None

@@ -2,7 +2,7 @@
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, Enum, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -84,7 +84,17 @@ class User(UserMixin, db.Model):
     #: Set when the account was deleted: personal data is gone, contributions stay anonymous.
     deleted_at = mapped_column(UTCDateTime)
     bio: Mapped[str | None] = mapped_column(Text)
+    #: Only to check the minimum age of participatory processes; never shown. Self-declared until
+    #: the identity is verified, then fixed (a Casa del Quartiere can correct it).
+    birth_date = mapped_column(Date)
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+
+    def age_on(self, day):
+        """Whole years of age on ``day`` (a date), or None when the date of birth is unknown."""
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     departments: Mapped[list[Department]] = relationship(secondary=user_departments, lazy="selectin")

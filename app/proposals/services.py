@@ -8,6 +8,7 @@ crossed exactly once. The per-citizen limit also locks the citizen (see ``_lock_
 Services never commit.
 """
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -41,6 +42,10 @@ def _load_public(proposal_id):
 notifications.register_followable(
     "proposal", load=_load_public, url=lambda p: path_for("proposals.detail", proposal_id=p.id),
     title=lambda p: p.title)
+
+
+#: Ages are counted on the calendar of the city.
+ROME = ZoneInfo("Europe/Rome")
 
 
 class SupportClosed(DomainError):
@@ -251,12 +256,20 @@ def require_editor(proposal, user):
 
 # --- supports -------------------------------------------------------------------------------
 
-def _check_supporter(user, process):
+def _check_supporter(user, process, now):
     if user is None or not user.is_citizen:
         raise PermissionDenied(_("Only citizens with a confirmed email address can support."))
     if process.verified_only and not user.is_verified:
         raise PermissionDenied(_("Supporting needs a verified account: verify your identity at any "
                                  "Casa del Quartiere."))
+    if process.minimum_age:
+        age = user.age_on(now.astimezone(ROME).date())
+        if age is None:
+            raise PermissionDenied(_("This process accepts supports from people aged %(n)d or more: add your "
+                                     "date of birth in your profile first.", n=process.minimum_age))
+        if age < process.minimum_age:
+            raise PermissionDenied(_("This process accepts supports from people aged %(n)d or more.",
+                                     n=process.minimum_age))
 
 
 def support(user, proposal_id, now=None):
@@ -264,7 +277,7 @@ def support(user, proposal_id, now=None):
     now = now or utcnow()
     proposal = lock_proposal(proposal_id)
     process = proposal.process
-    _check_supporter(user, process)
+    _check_supporter(user, process, now)
     existing = db.session.scalar(select(Support).where(Support.proposal_id == proposal.id,
                                                        Support.user_id == user.id))
     if existing is not None:

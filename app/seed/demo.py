@@ -1,5 +1,6 @@
 """`flask seed demo`: districts, houses, departments, categories and the demo accounts. Idempotent."""
 import json
+from datetime import date
 
 from sqlalchemy import select
 
@@ -90,6 +91,7 @@ def seed_accounts(progress=None):
         initial = turin.LAST_INITIALS[(n * 7) % len(turin.LAST_INITIALS)]
         user = User(email=email, display_name=f"{first} {initial}.", password_hash=password_hash,
                     email_confirmed_at=now, verified_at=now, terms_accepted_at=now,
+                    birth_date=date(1946 + (n * 37) % 62, 1 + n % 12, 1 + (n * 5) % 28),
                     locale="en" if n % 10 == 0 else "it")
         user.role_rows = [UserRole(role=Role.citizen)]
         db.session.add(user)

@@ -138,3 +138,14 @@ def restrict_vendor_files():
 
         abort(404)
     return None
+
+
+#: The highest page number a list accepts (beyond it the database's integers overflow; nobody
+#: pages that far). Out-of-range values show the first or the last page, never an error.
+MAX_PAGE = 100_000
+
+
+def page_arg():
+    """The ``page`` query argument as a page number between 1 and MAX_PAGE (1 when missing or wrong)."""
+    page = request.args.get("page", 1, type=int)
+    return min(max(page, 1), MAX_PAGE)

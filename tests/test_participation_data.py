@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.discussion import Comment, Debate
-from app.models.proposal import Proposal, ProposalCoauthor, Support
+from app.models.proposal import Proposal, ProposalCoauthor, ProposalStatus, Support
 from app.proposals import services
 from tests.conftest import TEST_PASSWORD
 from tests.test_proposals import build_process, collecting_moment
@@ -26,6 +26,7 @@ def _setup(app, make_user):
                             Debate(author_id=rosa_id, title="Più fontanelle?", body="Discutiamone."),
                             Comment(target_type="proposal", target_id=theirs.id, author_id=rosa_id,
                                     body="Ottima idea")])
+        services.create_proposal(rosa, process, title="Una bozza mai pubblicata", body="Privata.")
         db.session.commit()
         services.support(rosa, theirs.id)
         db.session.commit()
@@ -39,7 +40,9 @@ def test_the_export_lists_proposals_supports_coauthorships_debates_and_comments(
     with app.app_context():
         login_as(db.session.get(User, rosa_id))
     data = json.loads(client.get("/account/data.json").get_data(as_text=True))["participation"]
-    assert [p["id"] for p in data["proposals"]] == [mine_id]
+    assert [(p["title"], p["status"]) for p in data["proposals"]] == [("Orti sul tetto", "published"),
+                                                                      ("Una bozza mai pubblicata", "draft")]
+    assert data["proposals"][0]["id"] == mine_id
     assert [s["proposal_id"] for s in data["supports"]] == [theirs_id]
     assert [c["proposal_id"] for c in data["coauthorships"]] == [theirs_id]
     assert [d["title"] for d in data["debates"]] == ["Più fontanelle?"]
@@ -60,3 +63,4 @@ def test_deleting_the_account_anonymises_supports_and_drops_pending_invitations(
         assert db.session.get(Proposal, theirs_id).support_count == 1
         assert db.session.scalar(select(func.count(ProposalCoauthor.id))) == 0
         assert db.session.get(Proposal, mine_id).author_id == rosa_id  # the proposal stays, shown as a former participant
+        assert db.session.scalar(select(func.count(Proposal.id)).where(Proposal.status == ProposalStatus.draft)) == 0

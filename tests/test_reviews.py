@@ -233,6 +233,17 @@ def test_choosing_another_department_reroutes_the_proposal(world):
     assert proposal.status == P.accepted
 
 
+def test_handing_over_and_publishing_in_one_go_is_refused(world):
+    # The department that lets the proposal go may not decide it on the way out.
+    with pytest.raises(services.ReviewIncomplete) as refused:
+        services.publish_review(world["proposal"], world["official_a"], complete_input(department_id=world["roads"]))
+    assert "department_id" in refused.value.errors
+    db.session.rollback()
+    proposal = db.session.get(Proposal, world["proposal"])
+    assert proposal.department_id == world["parks"] and proposal.status == P.threshold_reached
+    assert proposal.review is None
+
+
 def test_keeping_the_same_department_is_not_a_reroute(world):
     services.save_draft(world["proposal"], world["official_a"], complete_input(department_id=world["parks"]))
     db.session.commit()

@@ -2,14 +2,16 @@
 
 Contributions (reports, proposals, debates, comments) stay public, attributed to "Former
 participant". Supports are political opinions (GDPR Art. 9): on deletion they lose their user
-like after the retention period, so counts stay exact. Pending co-author invitations go.
+like after the retention period, so counts stay exact. Pending co-author invitations and private
+drafts go.
 """
 from sqlalchemy import delete, select, update
 
 from app.account.services import register_anonymiser, register_exporter
 from app.extensions import db
 from app.models.discussion import Comment, Debate
-from app.models.proposal import Proposal, ProposalCoauthor, Support
+from app.media.services import delete_photo, photos_of
+from app.models.proposal import Proposal, ProposalCoauthor, ProposalStatus, Support
 from app.models.report import Flag, Report
 
 
@@ -48,6 +50,12 @@ def export_participation(user):
 
 def anonymise_participation(user):
     db.session.execute(update(Support).where(Support.user_id == user.id).values(user_id=None))
+    # Drafts were never public: they go, with their photos and invitations.
+    for draft in db.session.scalars(select(Proposal).where(Proposal.author_id == user.id,
+                                                          Proposal.status == ProposalStatus.draft)):
+        for photo in photos_of("proposal", draft.id, include_hidden=True):
+            delete_photo(photo)
+        db.session.delete(draft)
     db.session.execute(delete(ProposalCoauthor).where(ProposalCoauthor.user_id == user.id,
                                                       ProposalCoauthor.accepted_at.is_(None)))
 

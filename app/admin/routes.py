@@ -10,6 +10,7 @@ from app.admin.forms import DepartmentsForm, RoleForm, VerifyForm
 from app.audit.services import verify_chain
 from app.auth.access import roles_required
 from app.extensions import db
+from app.http import page_arg
 from app.models.audit import AuditEvent
 from app.models.base import DomainError
 from app.models.user import Department, Role, User
@@ -28,7 +29,7 @@ def users():
     """Search users by name, email or role."""
     q = request.args.get("q", "").strip()[:100]
     role = request.args.get("role") if request.args.get("role") in {r.value for r in Role} else None
-    pagination = db.paginate(services.search_users(q, role), page=request.args.get("page", 1, type=int),
+    pagination = db.paginate(services.search_users(q, role), page=page_arg(),
                              per_page=50, error_out=False)
     return render_template("admin/users.html", pagination=pagination, q=q, role=role, roles=list(Role))
 
@@ -129,6 +130,6 @@ def audit():
     query = select(AuditEvent).order_by(AuditEvent.seq.desc())
     if action:
         query = query.where(AuditEvent.action == action)
-    pagination = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    pagination = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     result = verify_chain() if request.args.get("verify") == "1" else None
     return render_template("admin/audit.html", pagination=pagination, action=action, result=result)

@@ -70,6 +70,9 @@ def post(target_type, target_id):
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["POST"])
 @citizen_required
+# Edits notify newly mentioned people: the same pace as posting keeps that from becoming a megaphone.
+@limiter.limit(lambda: current_app.config.get("COMMENT_LIMIT", "10 per minute;200 per day"),
+               key_func=_per_account, deduct_when=lambda response: response.status_code == 302)
 def edit(comment_id):
     """Change one's own comment within the edit window."""
     comment = _comment_or_404(comment_id)

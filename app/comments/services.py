@@ -141,6 +141,11 @@ def recount(target_type, target_id):
     item = spec.load(target_id)
     if item is not None:
         db.session.flush()
+        # Count under a lock on the item: two comments posted at once must not both write N+1.
+        # (SQLite's write lock, taken by the flush above, already serialises the writers.)
+        if db.session.get_bind().dialect.name != "sqlite":
+            model = type(item)
+            db.session.execute(select(model.id).where(model.id == item.id).with_for_update())
         spec.on_count(item, visible_count(target_type, target_id))
 
 

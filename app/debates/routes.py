@@ -12,6 +12,7 @@ from app.auth.access import citizen_required, public
 from app.debates import bp, services
 from app.debates.forms import ConvertForm, DebateForm
 from app.extensions import db, limiter
+from app.http import page_arg
 from app.models.base import DomainError, NotFound
 from app.notifications.services import is_following
 from app.reports import services as report_services
@@ -73,7 +74,7 @@ def index():
     sort = request.args.get("sort") if request.args.get("sort") in services.SORTS else "newest"
     filters = {"category_id": request.args.get("category", type=_db_id),
                "district_id": request.args.get("district", type=_db_id)}
-    pagination = db.paginate(services.public_debates(sort, **filters), page=request.args.get("page", 1, type=int),
+    pagination = db.paginate(services.public_debates(sort, **filters), page=page_arg(),
                              per_page=PAGE_SIZE, error_out=False)
     return render_template("debates/index.html", pagination=pagination, sort=sort, filters=filters,
                            categories=report_services.category_choices(),

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
 from app.extensions import db
+from app.locking import lock_row
 from app.http import path_for
 from app.models.base import DomainError, IllegalTransition, NotFound, PermissionDenied, utcnow
 from app.models.discussion import Comment, Debate
@@ -137,6 +138,7 @@ def convert_to_proposal(debate, user, process_id, now=None):
     from app.proposals.services import create_proposal
 
     now = now or utcnow()
+    debate = lock_row(Debate, debate.id)  # a double submit must not make two proposals
     if not is_author(debate, user):
         raise PermissionDenied(_("Only the author can turn a debate into a proposal."))
     if debate.proposal_id is not None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.auth.access import citizen_required, login_required
 from app.auth.forms import ButtonForm
 from app.extensions import db
-from app.http import safe_next
+from app.http import page_arg, safe_next
 from app.models.base import NotFound
 from app.models.messaging import Notification
 from app.notifications import bp, services
@@ -19,7 +19,7 @@ PAGE_SIZE = 30
 @login_required
 def index():
     """The user's notifications, newest first."""
-    page = request.args.get("page", 1, type=int)
+    page = page_arg()
     query = select(Notification).where(Notification.user_id == current_user.id).order_by(
         Notification.created_at.desc(), Notification.id.desc())
     pagination = db.paginate(query, page=max(page, 1), per_page=PAGE_SIZE, error_out=False)

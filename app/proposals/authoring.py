@@ -122,6 +122,7 @@ def update(proposal, user, *, title, body, category_id, district_id, lat, lon, p
 
 def delete_draft(proposal, user):
     """The author throws a draft away, with its photos and invitations."""
+    proposal = services.relock(proposal)
     if user is None or proposal.author_id != user.id:
         raise PermissionDenied(_("Only the author can do this."))
     if proposal.status != P.draft:
@@ -139,6 +140,7 @@ def accepted_coauthors(proposal):
 
 def invite(proposal, author, email):
     """Invite a citizen by address. Answers nothing either way (no account enumeration)."""
+    proposal = services.relock(proposal)
     if author is None or proposal.author_id != author.id:
         raise PermissionDenied(_("Only the author can invite co-authors."))
     if proposal.status not in (P.draft, P.published):
@@ -171,6 +173,7 @@ def _invitation(proposal, user):
 
 def answer_invitation(proposal, user, accept):
     """The invited citizen accepts (becomes a public co-author) or declines (the invitation goes)."""
+    proposal = services.relock(proposal)
     row = _invitation(proposal, user)
     if row.accepted_at is not None:
         return row
@@ -189,10 +192,18 @@ def answer_invitation(proposal, user, accept):
 
 
 def remove_coauthor(proposal, actor, user_id):
-    """The author removes a co-author, or a co-author steps down."""
+    """The author removes a co-author, or a co-author steps down.
+
+    Pending invitations are invisible to the author (their existence would tell which addresses
+    have an account), so here they are "not a co-author" exactly like anybody else; the invitee
+    declines them.
+    """
+    proposal = services.relock(proposal)
     if actor is None or (proposal.author_id != actor.id and actor.id != user_id):
         raise PermissionDenied(_("Only the author can remove a co-author."))
     row = next((c for c in proposal.coauthors if c.user_id == user_id), None)
+    if row is not None and row.accepted_at is None and actor.id != user_id:
+        row = None
     if row is None:
         raise NotFound(_("This person is not a co-author."))
     proposal.coauthors.remove(row)

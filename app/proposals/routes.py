@@ -20,7 +20,7 @@ from wtforms import SelectChoice
 from app.auth.access import citizen_required, public
 from app.auth.forms import ButtonForm
 from app.extensions import db, limiter
-from app.http import safe_next
+from app.http import page_arg, safe_next
 from app.labels import PROPOSAL_STATUS_LABELS, proposal_status_label
 from app.media.services import photos_of
 from app.models.base import DomainError, utcnow
@@ -95,7 +95,7 @@ def index():
     processes = db.session.scalars(select(Process).order_by(Process.created_at.desc(), Process.id.desc())).all()
     filters = _filters(processes)
     seed = _random_seed() if filters["sort"] == "random" else 1
-    pagination = db.paginate(queries.public_list(**filters, seed=seed), page=request.args.get("page", 1, type=int),
+    pagination = db.paginate(queries.public_list(**filters, seed=seed), page=page_arg(),
                              per_page=PAGE_SIZE, error_out=False)
     return render_template("proposals/index.html", pagination=pagination, filters=filters, processes=processes,
                            statuses=VISIBLE_STATUSES, status_label=proposal_status_label,
@@ -147,7 +147,7 @@ def detail(proposal_id):
     editor = services.is_editor(proposal, user)
     return render_template(
         "proposals/detail.html", proposal=proposal, process=proposal.process, status_label=proposal_status_label,
-        photos=photos_of("proposal", proposal.id), coauthors=authoring.accepted_coauthors(proposal),
+        photos=photos_of("proposal", proposal.id), coauthors=[c for c in authoring.accepted_coauthors(proposal) if c.user.deleted_at is None],
         timeline=queries.timeline(proposal), withdrawal_reason=queries.withdrawal_reason(proposal),
         supports=own_support is not None, collecting=_collecting(proposal, now),
         support_phase_open=proposal.process.phase_at(now) == PhaseKind.support,

@@ -85,6 +85,17 @@ def lock_proposal(proposal_id):
     return proposal
 
 
+def relock(proposal):
+    """``proposal`` locked and read afresh, for rules that must see the latest state.
+
+    A page loads the proposal before the action; meanwhile a support may have frozen the text or
+    crossed the threshold. Every change of status or text re-reads it under the lock first.
+    """
+    locked = lock_proposal(proposal.id)
+    db.session.expire(locked, ["coauthors", "addenda"])
+    return locked
+
+
 # --- the lifecycle ----------------------------------------------------------------------------
 
 def _move(proposal, to_status, actor=None, reason=None, now=None):
@@ -164,6 +175,7 @@ def create_proposal(author, process, *, title, body, category_id=None, district_
 def publish(proposal, author, now=None):
     """Publish a draft while the process collects proposals; the author then follows it."""
     now = now or utcnow()
+    proposal = relock(proposal)
     _require_author(proposal, author)
     if proposal.process.phase_at(now) != PhaseKind.collection:
         raise DomainError(_("Proposals can be published only while the process collects them."))
@@ -182,6 +194,7 @@ KEEP = object()
 
 def edit(proposal, author, *, title, body, category_id=KEEP, district_id=KEEP, lat=KEEP, lon=KEEP):
     """Change the text (author or accepted co-author) — only until the first support (then addenda only)."""
+    proposal = relock(proposal)
     require_editor(proposal, author)
     if proposal.is_frozen:
         raise DomainError(_("The text is frozen since the first support: add an addendum instead."))
@@ -199,6 +212,7 @@ def edit(proposal, author, *, title, body, category_id=KEEP, district_id=KEEP, l
 
 def add_addendum(proposal, author, body):
     """A dated addition to a published text (author or accepted co-author)."""
+    proposal = relock(proposal)
     require_editor(proposal, author)
     if proposal.status in (P.draft, P.withdrawn, P.expired):
         raise DomainError(_("Addenda are for published proposals."))
@@ -209,6 +223,7 @@ def add_addendum(proposal, author, body):
 
 def withdraw(proposal, author, now=None, reason=None):
     """The author withdraws a published proposal (the reason, if any, is shown on its page)."""
+    proposal = relock(proposal)
     _require_author(proposal, author)
     if proposal.status != P.published:
         raise IllegalTransition(_("Only a proposal that is collecting supports can be withdrawn."))

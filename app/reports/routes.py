@@ -10,6 +10,7 @@ from wtforms import SelectChoice
 from app.auth.access import citizen_required, public, roles_required
 from app.auth.forms import ButtonForm
 from app.extensions import db, limiter
+from app.http import page_arg
 from app.labels import report_status_label
 from app.models.base import DomainError, NotFound, utcnow
 from app.models.report import STATUS_GROUPS, TRANSITIONS, ReportStatus
@@ -52,7 +53,7 @@ def _report_or_404(report_id):
 def index():
     """Public list of reports with filters, pagination and counts."""
     filters = _filters()
-    pagination = db.paginate(services.public_reports(**filters), page=request.args.get("page", 1, type=int),
+    pagination = db.paginate(services.public_reports(**filters), page=page_arg(),
                              per_page=PAGE_SIZE, error_out=False)
     return render_template("reports/index.html", pagination=pagination, filters=filters,
                            counts=services.counts_by_status_and_district(),
@@ -270,7 +271,7 @@ def queue():
     filters["status_group"] = filters["status_group"] or ("open" if "status" not in request.args else None)
     assigned = request.args.get("assigned") if request.args.get("assigned") in ("me", "nobody") else None
     pagination = db.paginate(services.triage_queue(current_user, assigned=assigned, **filters),
-                             page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+                             page=page_arg(), per_page=50, error_out=False)
     now = utcnow()
     return render_template("reports/queue.html", pagination=pagination, filters=filters, assigned=assigned,
                            categories=services.category_choices(), districts=services.district_choices(),

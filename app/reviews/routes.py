@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 
 from app.auth.access import public, roles_required
 from app.extensions import db
+from app.http import page_arg
 from app.labels import proposal_status_label
 from app.models.base import DomainError, NotFound, utcnow
 from app.models.proposal import ProposalStatus as P
@@ -64,7 +65,7 @@ def queue():
     process = next((p for p in processes if p.slug == request.args.get("process")), None)
     query = services.review_queue(current_user, tab=tab, status=None if status == tab else P(status),
                                   process_id=process.id if process else None)
-    pagination = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    pagination = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     now = utcnow()
     return render_template("reviews/queue.html", pagination=pagination, tab=tab, status=status, process=process,
                            processes=processes, age_days=lambda p: services.age_days(p, now),

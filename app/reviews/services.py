@@ -262,6 +262,10 @@ def publish_review(proposal_id, actor, data, now=None):
     review = _open_review(proposal, actor)
     _apply(review, proposal, actor, data, now)
     errors = _missing(review)
+    if not may_review(actor, proposal):
+        # Handed over in this very request: the new department decides, not the one that let it go.
+        errors["department_id"] = _("You are handing the proposal over to another department: save the draft "
+                                    "instead, and its officials will publish the review.")
     if errors:
         raise ReviewIncomplete(errors)
     _start_review(proposal, actor, now)

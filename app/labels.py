@@ -1,4 +1,7 @@
 """Translated names of enum values shown in the interface."""
+from datetime import timedelta
+
+from flask_babel import format_date, format_datetime, format_number, lazy_pgettext, ngettext, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
 from app.models.user import Role
@@ -43,19 +46,38 @@ def report_status_label(status):
 
 
 #: Statuses a visible proposal can have (drafts are never shown), keyed by value.
+#: A context of their own: in Italian they agree with "proposta" (feminine).
 PROPOSAL_STATUS_LABELS = {
-    "published": _l("collecting supports"),
-    "threshold_reached": _l("threshold reached"),
-    "under_review": _l("under review"),
-    "accepted": _l("accepted"),
-    "rejected": _l("not accepted"),
-    "in_execution": _l("being carried out"),
-    "completed": _l("completed"),
-    "expired": _l("expired"),
-    "withdrawn": _l("withdrawn"),
+    "published": lazy_pgettext("proposal status", "collecting supports"),
+    "threshold_reached": lazy_pgettext("proposal status", "threshold reached"),
+    "under_review": lazy_pgettext("proposal status", "under review"),
+    "accepted": lazy_pgettext("proposal status", "accepted"),
+    "rejected": lazy_pgettext("proposal status", "not accepted"),
+    "in_execution": lazy_pgettext("proposal status", "being carried out"),
+    "completed": lazy_pgettext("proposal status", "completed"),
+    "expired": lazy_pgettext("proposal status", "expired"),
+    "withdrawn": lazy_pgettext("proposal status", "withdrawn"),
 }
 
 
 def proposal_status_label(status):
     value = getattr(status, "value", status)
     return str(PROPOSAL_STATUS_LABELS.get(value, value))
+
+
+def supports_text(count, threshold):
+    """"120 supports of 250", with the numbers in the reader's format and the plural of the count."""
+    return ngettext("%(count)s support of %(threshold)s", "%(count)s supports of %(threshold)s", count,
+                    count=format_number(count), threshold=format_number(threshold))
+
+
+def phase_end_label(moment):
+    """When a phase ends, as people count days: a phase ending at midnight ends "on" the day before.
+
+    Phases are half-open [start, end): one ending on 1 May 00:00 runs through 30 April. Any other
+    end time is shown with its time.
+    """
+    local = to_user_timezone(moment)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return format_date(local.date() - timedelta(days=1), "medium")
+    return format_datetime(moment, "short")

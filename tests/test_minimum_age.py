@@ -33,7 +33,7 @@ def a_process(minimum_age):
 
 def test_an_unknown_date_of_birth_is_asked_for(folks):
     proposal = new_proposal(a_process(16), folks["author"])
-    with pytest.raises(PermissionDenied, match="date of birth"):
+    with pytest.raises(PermissionDenied, match="profil"):  # "add your date of birth in your profile"
         services.support(folks["unknown"], proposal.id)
 
 
@@ -86,7 +86,7 @@ def test_an_impossible_date_of_birth_is_refused_with_the_values_kept(app, client
     response = _profile(client, birth_date=value, bio="Una bio")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Enter a real date of birth." in page and "Una bio" in page
+    assert "Inserisci una data di nascita reale." in page and "Una bio" in page
     assert refetch(app, User, user.id).birth_date is None
 
 

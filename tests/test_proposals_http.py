@@ -56,7 +56,7 @@ def test_list_shows_only_visible_proposals(client, world):
     assert page.status_code == 200
     assert "Più alberi in via Nizza" in page.text
     assert "Bozza nascosta" not in page.text and "Proposta oscurata" not in page.text
-    assert "0 of 5 supports" in page.text and "Bilancio partecipativo" in page.text
+    assert "0 supports of 5" in page.text and "Bilancio partecipativo" in page.text
     assert "collecting supports" in page.text
 
 
@@ -79,7 +79,7 @@ def test_detail_shows_text_addenda_and_the_support_bar(client, world):
     assert "<p>Primo paragrafo.</p>\n<p>Secondo paragrafo.</p>" in page.text  # Markdown, sanitised
     assert "Una nota aggiunta." in page.text
     assert "<progress" in page.text and 'aria-label="Supports collected"' in page.text
-    assert "0 of 5 supports" in page.text
+    assert "0 supports of 5" in page.text
     assert "Sign in to support" in page.text
 
 
@@ -97,7 +97,7 @@ def test_support_through_the_form_then_withdraw(app, client, make_user, login_as
     assert "Thank you for your support." in response.text
     assert _count(app, pid) == 1
     assert "Withdraw my support" in response.text and ">Support</button>" not in response.text
-    assert "1 of 5 supports" in response.text
+    assert "1 support of 5" in response.text
     # Supporting again changes nothing.
     client.post(f"/proposals/{pid}/support")
     assert _count(app, pid) == 1
@@ -167,7 +167,7 @@ def test_the_page_never_lists_supporters(app, client, make_user, login_as, world
     for viewer in (None, make_user(verified=True)):
         login_as(viewer)
         page = client.get(f"/proposals/{pid}?lang=en").text
-        assert "1 of 5 supports" in page
+        assert "1 support of 5" in page
         assert "Sostenitore Riservato" not in page and fan.email not in page
         assert "You support this proposal." not in page
     assert "Sostenitore Riservato" not in client.get("/proposals?lang=en").text

@@ -73,10 +73,11 @@ def seed_proposals(seed=404):
     closed, new_closed = _process(
         "bilancio-partecipativo-2026-1", "Bilancio partecipativo 2026 – primo round",
         "Proposte per i quartieri: raccolta a febbraio, sostegni a marzo e aprile, valutazione in primavera.", 100,
-        {PhaseKind.collection: (_rome(2026, 1, 15), _rome(2026, 2, 28)),
-         PhaseKind.support: (_rome(2026, 3, 1), _rome(2026, 4, 30)),
-         PhaseKind.review: (_rome(2026, 5, 1), _rome(2026, 6, 30)),
-         PhaseKind.execution: (_rome(2026, 7, 1), _rome(2027, 6, 30))})
+        # Phases are half-open: each ends at the midnight the next one starts (no day lost between).
+        {PhaseKind.collection: (_rome(2026, 1, 15), _rome(2026, 3, 1)),
+         PhaseKind.support: (_rome(2026, 3, 1), _rome(2026, 5, 1)),
+         PhaseKind.review: (_rome(2026, 5, 1), _rome(2026, 7, 1)),
+         PhaseKind.execution: (_rome(2026, 7, 1), _rome(2027, 7, 1))})
     now = utcnow()
     open_round, new_open = _process(
         "bilancio-partecipativo-2026-2", "Bilancio partecipativo 2026 – secondo round",
@@ -129,6 +130,9 @@ def _add_supports(rng, proposal, process, status, citizens):
     proposal.support_count = count
     if count:
         proposal.frozen_at = window[0]
+    if status == P.withdrawn and count:
+        # Withdrawn after its first days of supports (which all came in the first four days).
+        proposal.status_changed_at = min(window[0] + timedelta(days=5), utcnow())
     if crossed:
         # Never in the future: the open round started its support phase only days ago.
         proposal.threshold_reached_at = min(window[0] + timedelta(days=rng.randint(1, 20)), utcnow())

@@ -47,6 +47,10 @@ class Config:
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_DAYS", "14")))
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    #: Write the session cookie only when the session changed. Otherwise every response re-sends it,
+    #: and a background request (similar titles, map data) that ends after a page changed the
+    #: session puts the old cookie back: a consumed message reappears, a sign-out is undone.
+    SESSION_REFRESH_EACH_REQUEST = False
     #: A signed-in session ends after this long without a request...
     SESSION_IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "60")))
     #: ...and after this long in any case (a "remember me" cookie starts a new one).

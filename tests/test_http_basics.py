@@ -161,3 +161,15 @@ def test_only_the_built_files_of_vendored_packages_are_served(client):
                  "/static/vendor/node_modules/leaflet.markercluster/example/marker-clustering.html",
                  "/static/vendor/node_modules/leaflet/dist/../package.json"):
         assert client.get(path).status_code == 404, path
+
+
+def test_a_read_that_changes_nothing_does_not_resend_the_session_cookie(client, make_user):
+    # A background request that ends late must not put back an older session (see config.py).
+    from tests.http_helpers import sign_in
+
+    user = make_user()
+    assert sign_in(client, user.email).status_code == 302  # a real sign-in: a permanent session
+    client.get("/")  # the first request after signing in stamps the session
+    response = client.get("/proposals/similar?q=alberi")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers

@@ -150,8 +150,10 @@ def _register_cli(app):
     from app.audit.cli import audit_cli
     from app.mail.cli import mail_cli
     from app.notifications.cli import notifications_cli
+    from app.proposals.cli import proposals_cli
     from app.reports.cli import reports_cli
     from app.seed.cli import seed_cli
 
-    for group in (users_cli, audit_cli, mail_cli, notifications_cli, seed_cli, api_keys_cli, reports_cli):
+    for group in (users_cli, audit_cli, mail_cli, notifications_cli, seed_cli, api_keys_cli, reports_cli,
+                  proposals_cli):
         app.cli.add_command(group)

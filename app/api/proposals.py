@@ -137,8 +137,8 @@ def list_proposals():
 
 
 def _expire_on_read():
-    """Record the expiries the clock already decided, as the pages do (see proposals.queries)."""
-    if queries.expire_on_read():
+    """Record what the clock already decided (expiries, anonymised supports), as the pages do."""
+    if queries.catch_up():
         db.session.commit()
 
 

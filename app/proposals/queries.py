@@ -81,6 +81,27 @@ def expire_on_read(now=None):
     return sum(services.expire_due(process, now=now) for process in due)
 
 
+def anonymise_on_read(now=None):
+    """Take the names off supports of processes whose retention period is over (GDPR Art. 9).
+
+    Like expiry, the clock decides and reads catch up; ``flask proposals catch-up`` does the same
+    from cron for a site nobody visits. Only ended processes that still hold named supports are
+    looked at (a handful of rows), then each one's own retention decides.
+    """
+    now = now or utcnow()
+    ended = db.session.scalars(
+        select(Process).where(
+            exists().where(ProcessPhase.process_id == Process.id),
+            ~exists().where(ProcessPhase.process_id == Process.id, ProcessPhase.ends_at > now),
+            exists().where(Support.process_id == Process.id, Support.user_id.is_not(None)))).all()
+    return sum(services.anonymise_supports(process, now=now) for process in ended)
+
+
+def catch_up(now=None):
+    """Everything the clock decided since the last read: expiries, then anonymisations. Returns changes."""
+    return expire_on_read(now) + anonymise_on_read(now)
+
+
 # --- similar titles ---------------------------------------------------------------------------
 
 #: Words that say nothing about what a proposal is (Italian and English).

@@ -420,6 +420,9 @@ def anonymise_supports(process, now=None):
     ended = process.ended_at()
     if ended is None or now < _add_months(ended, process.support_retention_months):
         return 0
-    return db.session.execute(update(Support).where(Support.process_id == process.id,
-                                                    Support.user_id.is_not(None))
-                              .values(user_id=None)).rowcount
+    changed = db.session.execute(update(Support).where(Support.process_id == process.id,
+                                                       Support.user_id.is_not(None))
+                                 .values(user_id=None)).rowcount
+    if changed:
+        record("process.supports_anonymised", target=process, details={"supports": changed})
+    return changed

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app import geo
 from app.extensions import db
 from app.models.base import utcnow
-from app.models.place import Category
+from app.models.place import Category, District, NeighbourhoodHouse
 from app.models.proposal import PhaseKind, Process, ProcessPhase, Proposal, ProposalAddendum, Support
 from app.models.proposal import ProposalStatus as P
 from app.models.user import User
@@ -59,6 +59,17 @@ def _process(slug, title, description, threshold, phases):
     return process, True
 
 
+def _neighbourhood(houses, lat, lon):
+    """How people in Turin name the place: the neighbourhood of the nearest Casa del Quartiere of
+    the same district, or the district's own first name ("Centro") where it has no house."""
+    district_id = geo.district_for(lat, lon)
+    candidates = [h for h in houses if h.district_id == district_id]
+    if candidates:
+        return min(candidates, key=lambda h: geo.distance_m(lat, lon, h.lat, h.lon)).neighbourhood
+    district = db.session.get(District, district_id) if district_id else None
+    return district.name.split(" – ")[0] if district else "Torino"
+
+
 def _point(rng):
     while True:
         lat, lon = rng.uniform(45.01, 45.135), rng.uniform(7.585, 7.765)
@@ -88,6 +99,7 @@ def seed_proposals(seed=404):
     if not (new_closed or new_open):
         return 0
     categories = {c.slug: c for c in db.session.scalars(select(Category))}
+    houses = db.session.scalars(select(NeighbourhoodHouse)).all()
     citizens = db.session.scalars(select(User).where(User.email.like("citizen%@example.org")).order_by(User.id)).all()
     created = 0
     for process, mix, fresh in ((closed, CLOSED_MIX, new_closed), (open_round, OPEN_MIX, new_open)):
@@ -100,7 +112,8 @@ def seed_proposals(seed=404):
                 lat, lon = _point(rng)
                 author = rng.choice(citizens)
                 published = start + timedelta(days=rng.randint(0, 20))
-                proposal = Proposal(process_id=process.id, author_id=author.id, title=f"{title} ({rng.randint(1, 99)})",
+                proposal = Proposal(process_id=process.id, author_id=author.id,
+                                    title=f"{title} – {_neighbourhood(houses, lat, lon)}",
                                     body=body, category_id=categories[slug].id, lat=lat, lon=lon,
                                     district_id=geo.district_for(lat, lon), status=status,
                                     created_at=published, status_changed_at=published,

@@ -149,3 +149,19 @@ def page_arg():
     """The ``page`` query argument as a page number between 1 and MAX_PAGE (1 when missing or wrong)."""
     page = request.args.get("page", 1, type=int)
     return min(max(page, 1), MAX_PAGE)
+
+
+def db_id(text):
+    """A query-string id: positive and within the database's integer (others raise ValueError,
+    which ``request.args.get(..., type=db_id)`` turns into "no filter")."""
+    value = int(text)
+    if not 0 < value < 2**31:
+        raise ValueError(text)
+    return value
+
+
+def per_account():
+    """Rate-limit key: the signed-in account (falls back to the address)."""
+    from flask_limiter.util import get_remote_address
+
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()

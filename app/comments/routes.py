@@ -6,7 +6,6 @@ lives inside another blueprint's page.
 """
 from flask import abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -15,15 +14,12 @@ from app.auth.forms import ButtonForm
 from app.comments import bp, services
 from app.comments.forms import CommentForm, EditCommentForm
 from app.extensions import db, limiter
+from app.http import per_account
 from app.labels import FLAG_REASON_LABELS
 from app.markdown import render as render_markdown
 from app.models.base import DomainError, NotFound, utcnow
 from app.reports.forms import FlagForm
 
-
-def _per_account():
-    """Rate-limit key: the signed-in account (falls back to the address)."""
-    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
 
 
 def _comment_or_404(comment_id):
@@ -49,7 +45,7 @@ def _form_page(form, spec, item, mode, comment=None):
 @bp.route("/comments/<target_type>/<int:target_id>", methods=["POST"])
 @citizen_required
 @limiter.limit(lambda: current_app.config.get("COMMENT_LIMIT", "10 per minute;200 per day"),
-               key_func=_per_account, deduct_when=lambda response: response.status_code == 302)
+               key_func=per_account, deduct_when=lambda response: response.status_code == 302)
 def post(target_type, target_id):
     """Post a comment on an item, or a reply to a comment (``parent_id``)."""
     spec, item = _item_or_404(target_type, target_id)
@@ -72,7 +68,7 @@ def post(target_type, target_id):
 @citizen_required
 # Edits notify newly mentioned people: the same pace as posting keeps that from becoming a megaphone.
 @limiter.limit(lambda: current_app.config.get("COMMENT_LIMIT", "10 per minute;200 per day"),
-               key_func=_per_account, deduct_when=lambda response: response.status_code == 302)
+               key_func=per_account, deduct_when=lambda response: response.status_code == 302)
 def edit(comment_id):
     """Change one's own comment within the edit window."""
     comment = _comment_or_404(comment_id)
@@ -115,7 +111,7 @@ def delete(comment_id):
 
 @bp.route("/comments/<int:comment_id>/flag", methods=["POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=_per_account)
+@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=per_account)
 def flag(comment_id):
     """Tell the moderators something is wrong with a comment."""
     comment = _comment_or_404(comment_id)

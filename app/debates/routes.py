@@ -2,7 +2,6 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.routing import BuildError
@@ -12,7 +11,7 @@ from app.auth.access import citizen_required, public
 from app.debates import bp, services
 from app.debates.forms import ConvertForm, DebateForm
 from app.extensions import db, limiter
-from app.http import page_arg
+from app.http import db_id, page_arg, per_account
 from app.models.base import DomainError, NotFound
 from app.notifications.services import is_following
 from app.reports import services as report_services
@@ -21,16 +20,6 @@ from app.reports.forms import FlagForm
 PAGE_SIZE = 20
 
 
-def _db_id(text):
-    """A positive id that fits the database's integer (others raise ValueError: ignored)."""
-    value = int(text)
-    if not 0 < value < 2**31:
-        raise ValueError(text)
-    return value
-
-
-def _per_account():
-    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
 
 
 def _debate_or_404(debate_id):
@@ -72,8 +61,8 @@ def _field_error(form, exc):
 def index():
     """Public list of debates, newest or most commented first, by category and district."""
     sort = request.args.get("sort") if request.args.get("sort") in services.SORTS else "newest"
-    filters = {"category_id": request.args.get("category", type=_db_id),
-               "district_id": request.args.get("district", type=_db_id)}
+    filters = {"category_id": request.args.get("category", type=db_id),
+               "district_id": request.args.get("district", type=db_id)}
     pagination = db.paginate(services.public_debates(sort, **filters), page=page_arg(),
                              per_page=PAGE_SIZE, error_out=False)
     return render_template("debates/index.html", pagination=pagination, sort=sort, filters=filters,
@@ -83,7 +72,7 @@ def index():
 
 @bp.route("/debates/new", methods=["GET", "POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=_per_account,
+@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
                deduct_when=lambda response: response.status_code == 302)
 def new():
     """Open a debate on a topic of public interest."""
@@ -139,7 +128,7 @@ def edit(debate_id):
 
 @bp.route("/debates/<int:debate_id>/flag", methods=["POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=_per_account)
+@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=per_account)
 def flag(debate_id):
     """Tell the moderators something is wrong with this debate."""
     debate = _debate_or_404(debate_id)

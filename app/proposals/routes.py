@@ -12,7 +12,6 @@ import secrets
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -20,7 +19,7 @@ from wtforms import SelectChoice
 from app.auth.access import citizen_required, public
 from app.auth.forms import ButtonForm
 from app.extensions import db, limiter
-from app.http import page_arg, safe_next
+from app.http import db_id, page_arg, per_account, safe_next
 from app.labels import PROPOSAL_STATUS_LABELS, proposal_status_label
 from app.media.services import photos_of
 from app.models.base import DomainError, utcnow
@@ -38,21 +37,10 @@ P = ProposalStatus
 VISIBLE_STATUSES = [P(value) for value in PROPOSAL_STATUS_LABELS]
 
 
-def _db_id(text):
-    """A positive id that fits the database's integer (larger ones raise ValueError: ignored)."""
-    value = int(text)
-    if not 0 < value < 2**31:
-        raise ValueError(text)
-    return value
-
-
-def _per_account():
-    """Rate-limit key: the signed-in account (falls back to the address)."""
-    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
 
 
 def _content_limit():
-    return limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=_per_account,
+    return limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
                          deduct_when=lambda response: response.status_code == 302)
 
 
@@ -74,8 +62,8 @@ def _filters(processes):
     return {
         "process": {p.slug: p for p in processes}.get(args.get("process") or ""),
         "status": P(status) if status in PROPOSAL_STATUS_LABELS else None,
-        "category_id": args.get("category", type=_db_id),
-        "district_id": args.get("district", type=_db_id),
+        "category_id": args.get("category", type=db_id),
+        "district_id": args.get("district", type=db_id),
         "close": args.get("close") == "1",
         "sort": sort if sort in queries.SORTS else "newest",
     }
@@ -115,7 +103,7 @@ def similar():
     process = db.session.scalar(select(Process).where(Process.slug == request.args.get("process", "")))
     items = [{"id": p.id, "title": p.title, "status": p.status.value, "status_label": proposal_status_label(p.status),
               "process": p.process.title, "url": url_for("proposals.detail", proposal_id=p.id)}
-             for p in queries.similar(query, process, exclude=request.args.get("exclude", type=_db_id))]
+             for p in queries.similar(query, process, exclude=request.args.get("exclude", type=db_id))]
     return jsonify({"proposals": items})
 
 
@@ -360,7 +348,7 @@ def answer_invitation(proposal_id):
 
 @bp.route("/proposals/<int:proposal_id>/flag", methods=["POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=_per_account)
+@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=per_account)
 def flag(proposal_id):
     """Tell the moderators something is wrong with this proposal."""
     form = FlagForm(prefix="fl")

@@ -3,14 +3,13 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from app.auth.access import citizen_required, public, roles_required
 from app.auth.forms import ButtonForm
 from app.extensions import db, limiter
-from app.http import page_arg
+from app.http import db_id, page_arg, per_account
 from app.labels import report_status_label
 from app.models.base import DomainError, NotFound, utcnow
 from app.models.report import STATUS_GROUPS, TRANSITIONS, ReportStatus
@@ -28,17 +27,10 @@ def _filters():
     group = args.get("status") if args.get("status") in STATUS_GROUPS else None
     return {
         "status_group": group,
-        "category_id": args.get("category", type=_db_id),
-        "district_id": args.get("district", type=_db_id),
+        "category_id": args.get("category", type=db_id),
+        "district_id": args.get("district", type=db_id),
     }
 
-
-def _db_id(text):
-    """A positive id that fits the database's integer (larger ones raise ValueError: ignored)."""
-    value = int(text)
-    if not 0 < value < 2**31:
-        raise ValueError(text)
-    return value
 
 
 def _report_or_404(report_id):
@@ -87,14 +79,10 @@ def _report_form():
     return form
 
 
-def _per_account():
-    """Rate-limit key: the signed-in account (falls back to the address)."""
-    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
-
 
 @bp.route("/reports/new", methods=["GET", "POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=_per_account,
+@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
                deduct_when=lambda response: response.status_code == 302)
 def new():
     """Place a report: point, category, text, photos; "already reported?" before saving."""
@@ -248,7 +236,7 @@ def fixed(report_id):
 
 @bp.route("/reports/<int:report_id>/flag", methods=["POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=_per_account)
+@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=per_account)
 def flag(report_id):
     """Tell the moderators something is wrong with this report."""
     report = _report_or_404(report_id)

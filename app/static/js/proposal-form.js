@@ -80,47 +80,8 @@
     if (title.value) { lookSimilar(); }
   }
 
-  /* --- the point on the map -------------------------------------------------------------- */
+  /* --- the point on the map (point-picker.js) ------------------------------------------- */
   var el = document.getElementById("proposal-picker");
-  if (!el || typeof L === "undefined") { return; }
-  var d = el.dataset;
-  var latInput = byId(d.latInput), lonInput = byId(d.lonInput);
-  var status = byId("picker-status"), clear = byId("clear-point");
-  var center = (d.center || "45.0703,7.6869").split(",").map(Number);
-  var map = L.map(el, { scrollWheelZoom: false }).setView(center, Number(d.zoom || 13));
-  L.tileLayer(d.tileUrl, { attribution: d.attribution, maxZoom: 19 }).addTo(map);
-  var marker = null;
-
-  function place(latlng, pan) {
-    if (!marker) {
-      marker = L.marker(latlng, { draggable: true, keyboard: true, title: el.getAttribute("aria-label") }).addTo(map);
-      marker.on("dragend", function () { place(marker.getLatLng(), false); });
-    } else {
-      marker.setLatLng(latlng);
-    }
-    if (pan) { map.setView(latlng, Math.max(map.getZoom(), 16)); }
-    latInput.value = latlng.lat.toFixed(6);
-    lonInput.value = latlng.lng.toFixed(6);
-    status.textContent = latInput.value + ", " + lonInput.value;
-    if (clear) { clear.hidden = false; }
-  }
-  map.on("click", function (e) { place(e.latlng, false); });
-  if (latInput.value && lonInput.value) { place(L.latLng(Number(latInput.value), Number(lonInput.value)), true); }
-  if (clear) {
-    clear.addEventListener("click", function () {
-      if (marker) { map.removeLayer(marker); marker = null; }
-      latInput.value = lonInput.value = "";
-      status.textContent = "";
-      clear.hidden = true;
-    });
-  }
-  var locate = byId("use-my-location");
-  if (locate && navigator.geolocation) {
-    locate.hidden = false;
-    locate.addEventListener("click", function () {
-      navigator.geolocation.getCurrentPosition(function (pos) {
-        place(L.latLng(pos.coords.latitude, pos.coords.longitude), true);
-      }, function () { status.textContent = d.failed || ""; }, { enableHighAccuracy: true, timeout: 10000 });
-    });
-  }
+  if (!el || typeof L === "undefined" || !window.PiazzaPointPicker) { return; }
+  window.PiazzaPointPicker(el, { panZoom: 16, clearButton: byId("clear-point") });
 })();

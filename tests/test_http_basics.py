@@ -2,6 +2,7 @@
 import pytest
 
 from app import create_app
+from app.extensions import db
 from app.http import safe_next
 from config import ProductionConfig
 
@@ -173,3 +174,16 @@ def test_a_read_that_changes_nothing_does_not_resend_the_session_cookie(client, 
     response = client.get("/proposals/similar?q=alberi")
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/proposals", "/debates", "/reports"])
+def test_list_filters_name_categories_in_the_visitors_language(app, client, path):
+    from app.seed.demo import seed_places
+
+    with app.app_context():
+        seed_places()
+        db.session.commit()
+    english = client.get(f"{path}?lang=en").get_data(as_text=True)
+    assert "Street lighting" in english and "Illuminazione pubblica" not in english
+    italian = client.get(f"{path}?lang=it").get_data(as_text=True)
+    assert "Illuminazione pubblica" in italian

@@ -29,13 +29,14 @@ from app.models.proposal import PhaseKind, Process, ProcessPhase, Proposal, Prop
 from app.models.user import Department
 from app.proposals import services
 from app.seed.demo import seed_places
-from tests.browser.conftest import ARTIFACTS, serve
+from tests.browser import test_report_journey as report_journey
+from tests.browser.conftest import serve
 from tests.browser.test_report_journey import (
     DEVICES,
     LEAFLET_JS,
-    TILES,
     gps_photo,
     no_sideways_scroll,
+    offline_page,
     sign_in,
     site_problems,
 )
@@ -95,16 +96,8 @@ def cast(app, make_user):
     return {**people, **ids}
 
 
-def offline_page(new_page, device):
-    page = new_page(**DEVICES[device])
-    page.route(TILES, lambda route: route.abort())
-    return page
-
-
 def shot(page, name, device):
-    page.wait_for_load_state("load")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"proposal-{name}-{device}.png"), full_page=True)
+    report_journey.shot(page, name, device, journey="proposal")
 
 
 def open_support_phase(app, process_id):

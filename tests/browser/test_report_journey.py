@@ -91,10 +91,10 @@ def offline_page(new_page, device):
     return page
 
 
-def shot(page, name, device):
+def shot(page, name, device, journey="report"):
     page.wait_for_load_state("load")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"report-{name}-{device}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{journey}-{name}-{device}.png"), full_page=True)
 
 
 #: Elements sticking out on the right, to say what makes a page scroll sideways.

@@ -93,19 +93,22 @@ def _register_blueprints(app):
         api,
         auth,
         comments,
+        commons,
         debates,
         main,
         maps,
         media,
         notifications,
         open311,
+        opportunities,
+        pacts,
         proposals,
         reports,
         reviews,
     )
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
-                   reviews, comments, debates):
+                   reviews, comments, debates, commons, pacts, opportunities):
         app.register_blueprint(module.bp)
 
 

@@ -7,7 +7,16 @@ import pytest
 from flask import url_for
 
 from app.auth.access import rule_for
-from tests.access_tables import admin_processes, comments, debates, proposal_authoring, reviews
+from tests.access_tables import (
+    admin_processes,
+    comments,
+    commons,
+    debates,
+    opportunities,
+    pacts,
+    proposal_authoring,
+    reviews,
+)
 
 ROLES = ["visitor", "unconfirmed", "citizen", "verified", "facilitator", "official", "moderator", "admin"]
 
@@ -95,7 +104,7 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "report_id": 1, "token_id": 1, "service_code": "nothing", "unknown": "nothing", "fmt": "json",
                "proposal_id": 1}
 
-for _table in (proposal_authoring, reviews, comments, debates, admin_processes):
+for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, opportunities):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)
     SAMPLE_ARGS.update(_table.SAMPLE_ARGS)

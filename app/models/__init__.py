@@ -24,3 +24,29 @@ from app.models.proposal import (  # noqa: F401
     process_categories,
 )
 from app.models.discussion import Comment, Debate  # noqa: F401
+from app.models.commons import (  # noqa: F401
+    Commons,
+    CommonsCall,
+    CommonsKind,
+    CommonsOwner,
+    Organisation,
+    OrganisationKind,
+    OrganisationMember,
+)
+from app.models.pact import (  # noqa: F401
+    PACT_TRANSITIONS,
+    Pact,
+    PactDispute,
+    PactJoinRequest,
+    PactKind,
+    PactMeeting,
+    PactParty,
+    PactReport,
+    PactSignature,
+    PactStatus,
+    PactStatusChange,
+    PactSupportItem,
+    PactVersion,
+    PactVolunteer,
+)
+from app.models.opportunity import HelpAnswer, HelpCall, HelpOffer  # noqa: F401

@@ -1,0 +1,3 @@
+"""Access rows for pacts (see tests/access_tables/__init__.py)."""
+ACCESS = {}
+SAMPLE_ARGS = {}

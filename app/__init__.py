@@ -116,14 +116,23 @@ def _register_hooks(app):
     from app.auth.access import enforce_access
     from app.auth.forms import ButtonForm
     from app.http import enforce_session_timeouts, remember_language, restrict_vendor_files, security_headers
-    from app.labels import phase_end_label, report_status_label, role_label, supports_text
+    from app.labels import (
+        commons_kind_label,
+        organisation_kind_label,
+        phase_end_label,
+        report_status_label,
+        role_label,
+        supports_text,
+    )
     from app.markdown import render as render_markdown
     from app.models.user import Role
     from app.notifications.services import unread_count
 
     # Globals (not context processors) so that imported macros see them too.
     app.jinja_env.globals.update(role_label=role_label, report_status_label=report_status_label,
-                                 supports_text=supports_text, phase_end_label=phase_end_label)
+                                 supports_text=supports_text, phase_end_label=phase_end_label,
+                                 commons_kind_label=commons_kind_label,
+                                 organisation_kind_label=organisation_kind_label)
     app.jinja_env.filters["markdown"] = render_markdown
     app.before_request(restrict_vendor_files)
     app.before_request(remember_language)

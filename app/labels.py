@@ -81,3 +81,30 @@ def phase_end_label(moment):
     if (local.hour, local.minute, local.second) == (0, 0, 0):
         return format_date(local.date() - timedelta(days=1), "medium")
     return format_datetime(moment, "short")
+
+
+def _commons_labels():
+    from app.models.commons import CommonsKind, OrganisationKind
+
+    return (
+        {CommonsKind.green_area: _l("green area"), CommonsKind.square: _l("square"),
+         CommonsKind.street: _l("street"), CommonsKind.school_courtyard: _l("school courtyard"),
+         CommonsKind.building: _l("building"), CommonsKind.immaterial: _l("immaterial commons"),
+         CommonsKind.other: _l("other commons")},
+        {OrganisationKind.informal_group: _l("informal group"), OrganisationKind.association: _l("association"),
+         OrganisationKind.school: _l("school"), OrganisationKind.cooperative: _l("cooperative or third-sector body"),
+         OrganisationKind.company: _l("company")},
+    )
+
+
+COMMONS_KIND_LABELS, ORGANISATION_KIND_LABELS = _commons_labels()
+
+
+def commons_kind_label(kind):
+    value = getattr(kind, "value", kind)
+    return str(next((label for k, label in COMMONS_KIND_LABELS.items() if k.value == value), value))
+
+
+def organisation_kind_label(kind):
+    value = getattr(kind, "value", kind)
+    return str(next((label for k, label in ORGANISATION_KIND_LABELS.items() if k.value == value), value))

@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("pacts", __name__)
+
+from app.pacts import map_layer, routes  # noqa: E402,F401

@@ -1,0 +1,74 @@
+"""Public pages of the pact registry: the list with filters, a pact's page, statistics, open data."""
+from flask import Response, abort, render_template, request
+from flask_login import current_user
+
+from app.auth.access import public
+from app.extensions import db
+from app.http import db_id, page_arg, path_for
+from app.models.commons import CommonsKind
+from app.models.pact import PUBLIC_STATUSES, PactKind, PactStatus
+from app.pacts import bp, registry
+from app.pacts.labels import pact_kind_label, pact_status_label
+from app.reports import services as report_services
+
+PAGE_SIZE = 25
+#: Public statuses in the order of the procedure, for the filter.
+STATUS_CHOICES = [s for s in PactStatus if s in PUBLIC_STATUSES]
+
+
+def _url(pact):
+    return path_for("pacts.detail", pact_id=pact.id)
+
+
+@bp.app_template_global()
+def pact_status_name(status):
+    return pact_status_label(status)
+
+
+@bp.route("/pacts")
+@public
+def index():
+    """The registry: every public pact, filtered by status, district, kind of commons, type, proponent."""
+    filters = registry.parse_filters(request.args, db_id)
+    pagination = db.paginate(registry.public_pacts(filters), page=page_arg(), per_page=PAGE_SIZE, error_out=False)
+    return render_template("pacts/index.html", pagination=pagination, filters=filters, statuses=STATUS_CHOICES,
+                           commons_kinds=list(CommonsKind), kinds=list(PactKind),
+                           districts=report_services.district_choices(), kind_label=pact_kind_label)
+
+
+@bp.route("/pacts/<int:pact_id>")
+@public
+def detail(pact_id):
+    """A public pact: the proposal, the procedure's timeline, versions, signatures (verifiable), reports."""
+    pact = registry.get_public(pact_id)
+    if pact is None:
+        abort(404)
+    volunteers = sum(1 for v in pact.volunteers if v.left_at is None and v.removal_reason is None)
+    return render_template("pacts/detail.html", pact=pact, signatures=registry.verify_signatures(pact),
+                           volunteers=volunteers, kind_label=pact_kind_label,
+                           viewer_is_volunteer=current_user.is_authenticated and any(
+                               v.user_id == current_user.id and v.left_at is None for v in pact.volunteers))
+
+
+@bp.route("/pacts/statistics")
+@public
+def statistics():
+    """From proposals to active pacts: the funnel and the median days of each step."""
+    return render_template("pacts/statistics.html", stats=registry.statistics_summary())
+
+
+@bp.route("/pacts.csv")
+@public
+def export_csv():
+    """Open data: the public pacts as CSV (UTF-8, one row per pact)."""
+    pacts = db.session.scalars(registry.public_pacts({})).all()
+    return Response(registry.as_csv(pacts, _url), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="patti-di-collaborazione.csv"'})
+
+
+@bp.route("/pacts.geojson")
+@public
+def export_geojson():
+    """Open data: the public pacts as GeoJSON (RFC 7946, lon/lat, the commons' point)."""
+    pacts = db.session.scalars(registry.public_pacts({})).all()
+    return Response(registry.as_geojson(pacts, _url), mimetype="application/geo+json")

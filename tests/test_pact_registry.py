@@ -84,12 +84,23 @@ def make_pact(app, place, status, title=None, commons="garden", organisation=Non
 @pytest.mark.parametrize("status", list(S))
 def test_each_status_is_public_or_not_as_the_procedure_says(app, client, place, status):
     pact_id = make_pact(app, place, status, title="Un patto")
+    with app.app_context():  # admitted by an office (see the next test for a withdrawal before that)
+        from app.models.user import Department
+
+        db.session.get(Pact, pact_id).department_id = db.session.scalar(select(Department.id).limit(1))
+        db.session.commit()
     page = client.get(f"/pacts/{pact_id}")
     listed = "Un patto" in client.get("/pacts").get_data(as_text=True)
     if status in PUBLIC_STATUSES:
         assert page.status_code == 200 and listed
     else:
         assert page.status_code == 404 and not listed
+
+
+def test_a_proposal_withdrawn_before_admissibility_stays_private(app, client, place):
+    pact_id = make_pact(app, place, S.withdrawn, title="Ritirato presto")
+    assert client.get(f"/pacts/{pact_id}").status_code == 404
+    assert "Ritirato presto" not in client.get("/pacts").get_data(as_text=True)
 
 
 def test_a_hidden_pact_is_not_public(app, client, place):

@@ -172,6 +172,9 @@ class Pact(db.Model):
 
     @property
     def is_public(self):
+        # A proposal withdrawn before the office admitted it (no department yet) stays private.
+        if self.status == S.withdrawn and self.department_id is None:
+            return False
         return self.hidden_at is None and self.status in PUBLIC_STATUSES
 
     @property

@@ -7,8 +7,9 @@ from app import geo
 from app.http import path_for
 from app.maps.services import MapLayer, get_layer, grid_clusters, register_layer
 from app.models.commons import Commons
-from app.models.pact import PUBLIC_STATUSES, Pact
+from app.models.pact import Pact
 from app.pacts.labels import pact_status_label
+from app.pacts.registry import public_condition
 
 
 class PactsLayer(MapLayer):
@@ -22,7 +23,7 @@ class PactsLayer(MapLayer):
         stmt = (select(Pact.id, Commons.lat.label("lat"), Commons.lon.label("lon"), Pact.title, Pact.status,
                        Commons.name.label("commons"))
                 .join(Commons, Commons.id == Pact.commons_id)
-                .where(Pact.status.in_(PUBLIC_STATUSES), Pact.hidden_at.is_(None),
+                .where(public_condition(),
                        Commons.lat.is_not(None), Commons.lon.is_not(None)))
         if "district" in filters:
             stmt = stmt.where(Pact.district_id == filters["district"].id)

@@ -27,7 +27,9 @@ PROPONENT_KINDS = ("individual", "organisation")
 
 
 def public_condition():
-    return Pact.status.in_(PUBLIC_STATUSES) & Pact.hidden_at.is_(None)
+    """Public statuses, not hidden; a proposal withdrawn before admissibility (no department) stays private."""
+    return (Pact.status.in_(PUBLIC_STATUSES) & Pact.hidden_at.is_(None)
+            & ~((Pact.status == PactStatus.withdrawn) & Pact.department_id.is_(None)))
 
 
 def parse_filters(args, db_id):

@@ -14,6 +14,7 @@ from tests.access_tables import (
     debates,
     opportunities,
     pacts,
+    pacts_office,
     proposal_authoring,
     reviews,
 )
@@ -104,7 +105,7 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "report_id": 1, "token_id": 1, "service_code": "nothing", "unknown": "nothing", "fmt": "json",
                "proposal_id": 1}
 
-for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, opportunities):
+for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)
     SAMPLE_ARGS.update(_table.SAMPLE_ARGS)

@@ -126,6 +126,14 @@ class Config:
     #: The most features one map request returns; the response says when it was truncated.
     MAP_MAX_FEATURES = 2000
 
+    # Collaboration pacts (app/pacts), Turin's commons regulation.
+    #: Days a public consultation lasts unless the office sets other dates.
+    PACT_CONSULTATION_DAYS = int(os.environ.get("PACT_CONSULTATION_DAYS", "30"))
+    #: Days each step may take before it shows as overdue, by status; overrides
+    #: app.models.pact.DEFAULT_TIME_LIMITS, e.g. PACT_TIME_LIMITS="submitted=20,co_design=90".
+    PACT_TIME_LIMITS = {k.strip(): int(v) for k, v in (
+        item.split("=", 1) for item in os.environ.get("PACT_TIME_LIMITS", "").split(",") if "=" in item)}
+
     # Photo uploads (app/media): checked by content, re-encoded as JPEG without metadata.
     #: Directory of LocalStorage; created on the first saved photo, not at start-up.
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_PATH / "uploads"))

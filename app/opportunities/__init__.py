@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("opportunities", __name__)
+
+from app.opportunities import map_layer, routes, services  # noqa: E402,F401

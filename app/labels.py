@@ -108,3 +108,17 @@ def commons_kind_label(kind):
 def organisation_kind_label(kind):
     value = getattr(kind, "value", kind)
     return str(next((label for k, label in ORGANISATION_KIND_LABELS.items() if k.value == value), value))
+
+
+def _commons_owner_labels():
+    from app.models.commons import CommonsOwner
+
+    return {CommonsOwner.city: _l("City of Turin"), CommonsOwner.third_party: _l("a third party, with its consent")}
+
+
+COMMONS_OWNER_LABELS = _commons_owner_labels()
+
+
+def commons_owner_label(owner):
+    value = getattr(owner, "value", owner)
+    return str(next((label for k, label in COMMONS_OWNER_LABELS.items() if k.value == value), value))

@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("commons", __name__)
+
+from app.commons import forms, map_layer, routes, services  # noqa: E402,F401

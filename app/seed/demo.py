@@ -112,6 +112,7 @@ def seed_demo(progress=None):
     """Everything the demo needs. Running it twice changes nothing the second time."""
     from app.seed.debates import seed_debates
     from app.seed.outcomes import seed_outcomes
+    from app.seed.pacts import seed_pacts
     from app.seed.proposals import demo_processes, seed_proposals
     from app.seed.reports import seed_reports
 
@@ -121,4 +122,5 @@ def seed_demo(progress=None):
     counts["proposals"] = seed_proposals()
     counts.update(seed_outcomes(demo_processes()))
     counts["debates"] = seed_debates()
+    counts.update(seed_pacts())
     return counts

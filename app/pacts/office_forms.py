@@ -107,8 +107,8 @@ class AdmissibleForm(OfficeForm):
 class ConsultationForm(OfficeForm):
     fallback = "starts_on"
     starts_on = DateField(_l("The consultation starts on"), validators=[InputRequired()])
-    days = IntegerField(_l("Days it stays open"), validators=[InputRequired(), NumberRange(min=1, max=365)],
-                        render_kw={"inputmode": "numeric", "min": 1, "max": 365})
+    days = IntegerField(_l("Days it stays open"), validators=[InputRequired(), NumberRange(min=1, max=180)],
+                        render_kw={"inputmode": "numeric", "min": 1, "max": 180})
 
 
 class MeetingForm(OfficeForm):
@@ -154,24 +154,24 @@ class SupportForm(OfficeForm):
         """The rows with a description, as the service takes them (empty rows are dropped)."""
         items = []
         for row in self.items:
-            description = (row.description.data or "").strip()
+            description = (row.form.description.data or "").strip()
             if not description:
                 continue
-            quantity = (row.quantity.data or "").strip().replace(",", ".")
-            items.append({"kind": row.kind.data, "description": description,
+            quantity = (row.form.quantity.data or "").strip().replace(",", ".")
+            items.append({"kind": row.form.kind.data, "description": description,
                           "quantity": float(quantity) if quantity else None,
-                          "unit": (row.unit.data or "").strip() or None})
+                          "unit": (row.form.unit.data or "").strip() or None})
         return items
 
     def validate_items(self, field):
         for row in field:
-            quantity = (row.quantity.data or "").strip().replace(",", ".")
+            quantity = (row.form.quantity.data or "").strip().replace(",", ".")
             if quantity:
                 try:
                     if float(quantity) < 0:
                         raise ValueError
                 except ValueError:
-                    row.quantity.errors = [*row.quantity.errors, _l("Give a number, e.g. 12 or 2,5.")]
+                    row.form.quantity.errors = [*row.form.quantity.errors, _l("Give a number, e.g. 12 or 2,5.")]
                     raise ValueError(_l("A quantity is not a number.")) from None
 
     @staticmethod

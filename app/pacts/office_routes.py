@@ -158,13 +158,7 @@ bp.add_app_template_global(pact_kind_label, "pact_kind_name")
 
 def _queue_rows(official, now):
     """(pact, current step, overdue step or None) for the official's queue, oldest first."""
-    rows = []
-    for item in services.office_queue(official, now=now):
-        pact = item if isinstance(item, Pact) else item.pact
-        steps = services.step_durations(pact, now=now)
-        current = steps[-1] if steps else None
-        rows.append((pact, current, current if current is not None and current.overdue else None))
-    return rows
+    return [(e.pact, e.step, e.step if e.overdue else None) for e in services.office_queue(official, now=now)]
 
 
 @bp.route("/office/pacts")

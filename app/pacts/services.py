@@ -199,8 +199,10 @@ def is_office(pact, user):
 
 
 def can_view(pact, user):
-    """Public pacts to everyone; the others to their proponents and the office only."""
-    return pact.is_public or is_proponent(pact, user) or is_office(pact, user)
+    """Public pacts to everyone; the others to their proponents and, once submitted, to the office."""
+    if pact.is_public or is_proponent(pact, user):
+        return True
+    return pact.submitted_at is not None and is_office(pact, user)
 
 
 def proponent_users(pact):

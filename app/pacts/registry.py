@@ -154,3 +154,96 @@ def as_geojson(pacts, url_of):
         geometry = {"type": "Point", "coordinates": [lon, lat]} if lat != "" else None
         features.append({"type": "Feature", "id": pact.id, "geometry": geometry, "properties": props})
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+# --- the citizen's own pacts -------------------------------------------------------------------
+
+#: How long a pact may go without a report before one is due (at least yearly, say the pacts).
+REPORT_EVERY_DAYS = 365
+
+
+def rome_today():
+    """Today on Turin's calendar."""
+    from zoneinfo import ZoneInfo
+
+    from app.models.base import utcnow
+
+    return utcnow().astimezone(ZoneInfo("Europe/Rome")).date()
+
+
+def represented_organisations(user):
+    """The organisations ``user`` represents (may act and sign for), by name."""
+    from app.models.commons import Organisation, OrganisationMember
+
+    if user is None:
+        return []
+    return db.session.scalars(
+        select(Organisation).join(OrganisationMember, OrganisationMember.organisation_id == Organisation.id)
+        .where(OrganisationMember.user_id == user.id, OrganisationMember.is_representative.is_(True),
+               Organisation.hidden_at.is_(None))
+        .order_by(Organisation.name)).all()
+
+
+def report_due(pact, today):
+    """Whether an active pact owes a report: a year since its start or its last report, or its end passed."""
+    if pact.status != S.active or pact.starts_on is None:
+        return False
+    reports = [r for r in pact.reports if r.review.value != "needs_changes"]
+    if pact.ends_on is not None and today > pact.ends_on:
+        return not any(r.is_final for r in reports)
+    last = max((r.period_end for r in reports), default=pact.starts_on)
+    return (today - last).days >= REPORT_EVERY_DAYS
+
+
+def mine(user, today, signable):
+    """The pacts ``user`` takes part in, each with the role and what is waiting for them.
+
+    ``signable(pact)`` says whether the user may sign it now (services.signable_parties). Rows are
+    dicts: pact, roles (set of "author", "proponent", "representative", "volunteer"), waiting (list
+    of "sign", "integrate", "report", "submit").
+    """
+    from app.models.commons import OrganisationMember
+    from app.models.pact import PactParty, PactVolunteer
+
+    org_ids = select(OrganisationMember.organisation_id).where(
+        OrganisationMember.user_id == user.id, OrganisationMember.is_representative.is_(True))
+    as_party = select(PactParty.pact_id).where(
+        (PactParty.user_id == user.id) | PactParty.organisation_id.in_(org_ids))
+    as_volunteer = select(PactVolunteer.pact_id).where(
+        PactVolunteer.user_id == user.id, PactVolunteer.left_at.is_(None), PactVolunteer.removal_reason.is_(None))
+    pacts = db.session.scalars(
+        select(Pact).where(Pact.hidden_at.is_(None),
+                           (Pact.created_by_id == user.id) | Pact.id.in_(as_party) | Pact.id.in_(as_volunteer))
+        .options(selectinload(Pact.commons), selectinload(Pact.parties))
+        .order_by(Pact.status_changed_at.desc(), Pact.id.desc())).all()
+    represented = {o.id for o in represented_organisations(user)}
+    rows = []
+    for pact in pacts:
+        roles = set()
+        if pact.created_by_id == user.id:
+            roles.add("author")
+        for party in pact.parties:
+            if party.kind.value == "proponent" and party.user_id == user.id:
+                roles.add("proponent")
+            if party.organisation_id in represented:
+                roles.add("representative")
+        if any(v.user_id == user.id and v.left_at is None and v.removal_reason is None for v in pact.volunteers):
+            roles.add("volunteer")
+        proponent = bool(roles & {"author", "proponent", "representative"})
+        waiting = []
+        if proponent and pact.status == S.draft:
+            waiting.append("submit")
+        if proponent and pact.status == S.needs_integration:
+            waiting.append("integrate")
+        if pact.status == S.signing and signable(pact):
+            waiting.append("sign")
+        if proponent and report_due(pact, today):
+            waiting.append("report")
+        rows.append({"pact": pact, "roles": roles, "waiting": waiting})
+    groups = {
+        "drafts": [r for r in rows if r["pact"].status == S.draft],
+        "submitted": [r for r in rows if r["pact"].status in (S.submitted, S.needs_integration)],
+        "others": [r for r in rows if r["pact"].status not in (S.draft, S.submitted, S.needs_integration)],
+    }
+    groups["waiting"] = [r for r in rows if r["waiting"]]
+    return groups

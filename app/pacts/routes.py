@@ -1,5 +1,5 @@
 """Public pages of the pact registry: the list with filters, a pact's page, statistics, open data."""
-from flask import Response, abort, render_template, request
+from flask import Response, render_template, request
 from flask_login import current_user
 
 from app.auth.access import public
@@ -36,18 +36,28 @@ def index():
                            districts=report_services.district_choices(), kind_label=pact_kind_label)
 
 
+def render_detail(pact, **overrides):
+    """The pact's page; the proponents' and the office's slots add what their viewer may do."""
+    from app.pacts import office_routes, proponent_routes
+
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    volunteers = sum(1 for v in pact.volunteers if v.left_at is None and v.removal_reason is None)
+    office_context = getattr(office_routes, "page_context", None)
+    return render_template("pacts/detail.html", pact=pact, signatures=registry.verify_signatures(pact),
+                           volunteers=volunteers, kind_label=pact_kind_label,
+                           viewer_is_volunteer=user is not None and any(
+                               v.user_id == user.id and v.left_at is None for v in pact.volunteers),
+                           **(office_context(pact, user) if office_context else {}),
+                           **proponent_routes.page_context(pact, user, **overrides))
+
+
 @bp.route("/pacts/<int:pact_id>")
 @public
 def detail(pact_id):
-    """A public pact: the proposal, the procedure's timeline, versions, signatures (verifiable), reports."""
-    pact = registry.get_public(pact_id)
-    if pact is None:
-        abort(404)
-    volunteers = sum(1 for v in pact.volunteers if v.left_at is None and v.removal_reason is None)
-    return render_template("pacts/detail.html", pact=pact, signatures=registry.verify_signatures(pact),
-                           volunteers=volunteers, kind_label=pact_kind_label,
-                           viewer_is_volunteer=current_user.is_authenticated and any(
-                               v.user_id == current_user.id and v.left_at is None for v in pact.volunteers))
+    """A pact: public from admissibility on; before that its proponents and the office see it."""
+    from app.pacts.proponent_routes import viewable_pact
+
+    return render_detail(viewable_pact(pact_id))
 
 
 @bp.route("/pacts/statistics")

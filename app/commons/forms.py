@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.admin.processes import LocalDateTimeField
@@ -86,7 +86,8 @@ class MemberInviteForm(FlaskForm):
     email = StringField(_l("Email address of their Piazza account"),
                         validators=[DataRequired(_l("Enter an email address.")), Length(max=254)],
                         render_kw={"type": "email", "autocomplete": "off"})
-    role = RadioField(_l("As"), choices=[("member", _l("member")), ("representative", _l("representative"))],
+    role = RadioField(_l("As"), choices=[SelectChoice("member", _l("member")),
+                                         SelectChoice("representative", _l("representative"))],
                       default="member")
 
 

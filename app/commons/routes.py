@@ -149,7 +149,7 @@ def _commons_choices(form):
     departments = db.session.scalars(select(Department).order_by(Department.name_it)).all()
     form.department_id.choices = [SelectChoice(0, _("—"))] + [SelectChoice(d.id, d.name(locale))
                                                               for d in departments]
-    form.owner.choices = [(o.value, commons_owner_label(o)) for o in CommonsOwner]
+    form.owner.choices = [SelectChoice(o.value, commons_owner_label(o)) for o in CommonsOwner]
 
 
 def _commons_fields(form):

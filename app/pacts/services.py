@@ -853,7 +853,7 @@ def renew(pact, actor):
 def review_report(report, official, *, accepted, note=""):
     """The official accepts a report or asks for changes."""
     if report is None:
-        raise NotFound(_("There is no such report."))
+        raise NotFound(_("There is no such report on this pact."))
     pact = lock_pact(report.pact_id)
     report = db.session.get(PactReport, report.id, populate_existing=True)
     _require_office(pact, official)

@@ -61,16 +61,16 @@ def _support_line(item):
 def initial_text(pact):
     """The standard pact template as Markdown, filled with the pact's data."""
     commons = pact.commons
-    parts = [f"# {_('Collaboration pact')}: {pact.title}", ""]
+    parts = ["# " + _("Collaboration pact: %(title)s", title=pact.title), ""]
     if pact.protocol_number:
         parts += [_("Protocol number: %(number)s", number=pact.protocol_number), ""]
     parts += [
         _("Under the Regulation of the City of Turin n. 391 on the governance of urban commons, the parties "
           "below agree on this collaboration pact for the care and regeneration of the commons described."), "",
-        f"## 1. {_('The parties')}", "",
+        "## 1. " + _("The parties"), "",
     ]
-    parts += [f"- {_party_line(pact, party)}" for party in pact.parties] or [f"- {_('The City of Turin')}"]
-    parts += ["", f"## 2. {_('The commons')}", ""]
+    parts += [f"- {_party_line(pact, party)}" for party in pact.parties] or ["- " + _("The City of Turin")]
+    parts += ["", "## 2. " + _("The commons"), ""]
     if commons is not None:
         line = commons.name
         if commons.address:
@@ -79,20 +79,20 @@ def initial_text(pact):
         if commons.description:
             parts += [commons.description.strip(), ""]
     parts += [
-        f"## 3. {_('Objectives and activities')}", "",
-        f"### {_('Objectives')}", "", (pact.objectives or "").strip(), "",
-        f"### {_('Activities, phases and timing')}", "", (pact.activities or "").strip(), "",
+        "## 3. " + _("Objectives and activities"), "",
+        "### " + _("Objectives"), "", (pact.objectives or "").strip(), "",
+        "### " + _("Activities, phases and timing"), "", (pact.activities or "").strip(), "",
     ]
     if pact.beneficiaries:
-        parts += [f"### {_('Beneficiaries')}", "", pact.beneficiaries.strip(), ""]
+        parts += ["### " + _("Beneficiaries"), "", pact.beneficiaries.strip(), ""]
     duration = (_("The pact lasts %(months)s months from the day every party has signed it.",
                   months=pact.duration_months) if pact.duration_months
                 else _("The pact lasts for the period agreed by the parties from the day every party has signed it."))
     parts += [
-        f"## 4. {_('Duration and renewal')}", "", duration + " " +
+        "## 4. " + _("Duration and renewal"), "", duration + " " +
         _("It may be renewed by agreement of the parties, on the basis of the reports filed; the renewal "
           "follows the same co-design procedure."), "",
-        f"## 5. {_('Mutual commitments')}", "",
+        "## 5. " + _("Mutual commitments"), "",
         _("The proponents undertake to carry out the activities described, with care and continuity, respecting "
           "the law, the collective use of the commons and the guidance of the City's offices."), "",
         _("The City undertakes to provide the support listed below, to facilitate the activities and to inform "
@@ -100,36 +100,36 @@ def initial_text(pact):
     ]
     if pact.own_resources:
         parts += [_("The proponents contribute their own resources:"), "", pact.own_resources.strip(), ""]
-    parts += [f"## 6. {_('The support of the City')}", ""]
+    parts += ["## 6. " + _("The support of the City"), ""]
     if pact.support_items:
         parts += [_support_line(item) for item in pact.support_items]
     else:
         parts += [_("No support items have been agreed yet.")]
     parts += [
         "", _("The support never consists of money transfers to the proponents."), "",
-        f"## 7. {_('Guarantees of collective use')}", "",
+        "## 7. " + _("Guarantees of collective use"), "",
         _("The commons remains open to everyone: the activities of the pact cannot give the proponents exclusive "
           "use of it, and anyone may join them as a volunteer by accepting the rules of this pact."), "",
-        f"## 8. {_('Insurance and safety')}", "",
+        "## 8. " + _("Insurance and safety"), "",
         _("The volunteers are insured against accidents and third-party liability. The proponents ensure that "
           "the activities are carried out safely, with suitable protective equipment and training, and report "
           "any danger to the City at once."), "",
-        f"## 9. {_('Reporting')}", "",
+        "## 9. " + _("Reporting"), "",
         _("The proponents file a report at least once a year and a final report at the end of the pact: "
           "activities, events, beneficiaries reached, volunteer hours, resources used by both parties, results "
           "against the objectives and problems met. The responsible official reviews every report."), "",
-        f"## 10. {_('Publicity')}", "",
+        "## 10. " + _("Publicity"), "",
         _("This pact, its versions, signatures and reports are published in the City's public registry of "
           "pacts. The proponents may use the City's logo for the activities of the pact as agreed with the "
           "office."), "",
-        f"## 11. {_('Exclusion of individual members')}", "",
+        "## 11. " + _("Exclusion of individual members"), "",
         _("The representatives of the proponents may exclude a volunteer who seriously or repeatedly breaks the "
           "rules of this pact, giving the reasons in writing."), "",
-        f"## 12. {_('Disputes')}", "",
+        "## 12. " + _("Disputes"), "",
         _("Any dispute between the parties about this pact is first brought to a conciliation committee made "
           "of one member appointed by the proponents, one by the City and one chosen by both, which proposes a "
           "solution within 30 days."), "",
-        f"## 13. {_('Amendments')}", "",
+        "## 13. " + _("Amendments"), "",
         _("This pact can be amended only in writing, by agreement of every party and with the same procedure "
           "used to approve it; the approved text is frozen and every amendment is a new version."), "",
     ]

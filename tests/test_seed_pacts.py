@@ -32,6 +32,7 @@ from app.models.pact import (
 )
 from app.models.place import District
 from app.pacts.registry import verify_signatures
+from app.pacts.services import office_queue
 from app.seed.demo import seed_accounts, seed_places
 from app.seed.pacts import DEPARTMENT_OF_KIND, PACTS, seed_pacts
 
@@ -156,6 +157,11 @@ def test_the_demo_pacts_tell_a_consistent_story_and_run_twice(app_ctx):
     late = [p for p in mine if p.status in DEFAULT_TIME_LIMITS
             and (utcnow() - p.status_changed_at).days > DEFAULT_TIME_LIMITS[p.status]]
     assert len(late) >= 3
+    queue = office_queue(official)
+    assert len(queue) >= 8 and sum(entry.overdue for entry in queue) >= 3
+    assert any(entry.reports_waiting for entry in queue)
+    assert {entry.pact.status for entry in queue} >= {S.submitted, S.admissible, S.public_consultation, S.co_design,
+                                                      S.approved, S.signing}
 
     # Commons: every district, departments by kind, outlines inside their district, one immaterial, heritage.
     commons = db.session.scalars(select(Commons)).all()

@@ -252,12 +252,15 @@ PACTS = [
          steps=[(S.draft, 4), (S.submitted, 22), (S.admissible, 9), (S.public_consultation, 31),
                 (S.co_design, 33), (S.approved, 5), (S.signing, 12), (S.active, 250), (S.suspended, 25)],
          volunteers=6, dispute=True, reports=[(0, 6, ReportReview.accepted, False)], versions=2,
+         extra="- Un mercatino del riuso la prima domenica del mese, con i banchi dei residenti.",
          suspension="Sospeso durante il cantiere per il rifacimento dei sottoservizi nella piazza: le aiuole sono "
                     "recintate fino alla fine dei lavori."),
     dict(key="tesoriera", title="Il roseto storico della Tesoriera", commons="tesoriera", by="amici-tesoriera",
          kind=PactKind.complex, months=36,
          steps=[(S.draft, 10), (S.submitted, 27), (S.admissible, 13), (S.public_consultation, 31),
-                (S.co_design, 66), (S.approved, 9), (S.signing, 45)], signed=("city",), versions=3),
+                (S.co_design, 66), (S.approved, 9), (S.signing, 45)], signed=("city",), versions=3,
+         extra="- **Roseto storico**: potatura e cura delle rose antiche con i giardinieri della Città, secondo le "
+               "indicazioni della Soprintendenza."),
     dict(key="sclopis", title="Il cortile della Sclopis aperto il sabato", commons="sclopis", by="genitori-sclopis",
          kind=PactKind.ordinary, months=12,
          steps=[(S.draft, 6), (S.submitted, 14), (S.admissible, 7), (S.public_consultation, 31),
@@ -291,6 +294,8 @@ PACTS = [
     dict(key="cavour", title="Letture all'aperto nel giardino di piazza Cavour", commons="cavour",
          by="vivere-ss", kind=PactKind.ordinary, months=12,
          steps=[(S.draft, 7), (S.submitted, 19), (S.admissible, 9), (S.public_consultation, 35)],
+         extra="- **Ogni giovedì d'estate**: letture all'aperto per bambini e adulti, con i libri prestati dalle "
+               "biblioteche civiche.",
          joins=[(181, RequestStatus.pending), (182, RequestStatus.accepted)], comments=5),
     dict(key="stradella", title="Il cortile di via Stradella per le famiglie", commons="stradella", by=190,
          kind=PactKind.ordinary, months=12, steps=[(S.draft, 3), (S.submitted, 12), (S.admissible, 5)]),
@@ -410,6 +415,8 @@ MINUTES = [
     "Sopralluogo sul posto con i tecnici: individuati il punto acqua e l'area per gli attrezzi. Il testo è "
     "pronto per l'approvazione.",
 ]
+BUILDING_INSPECTION = ("Sopralluogo nei locali con i tecnici: verificati gli impianti elettrico e di riscaldamento "
+                       "e le uscite di sicurezza. Il testo è pronto per l'approvazione.")
 PACT_COMMENTS = [
     "Bellissima proposta, abito di fronte e do volentieri una mano il sabato.",
     "Attenzione agli orari: la sera la piazza è già rumorosa, meglio attività di giorno.",
@@ -619,6 +626,8 @@ class Seeder:
         author = org.representatives()[0] if org else self.citizens[spec["by"]]
         self.busy.add(int(author.email[7:10]))
         objectives, activities, beneficiaries, own = PROPOSALS[kind_of_commons]
+        if spec.get("extra"):
+            activities = f"{activities}\n{spec['extra']}"
         timeline = self._timeline(spec["steps"])
         predecessor = self.pacts.get(spec.get("renewal_of"))
         if predecessor is not None:  # the renewal opens the successor's co-design
@@ -708,11 +717,10 @@ class Seeder:
     def _consultation(self, pact, spec, official):
         rng = self.rng
         start, end = pact.consultation_starts_at, min(pact.consultation_ends_at, self.now)
-        span = max(1, int((end - start).total_seconds() // 3600) - 2)
         for target, status in spec.get("joins", []):
             org = self.orgs.get(target) if isinstance(target, str) else None
             user = org.representatives()[0] if org else self.citizens[target]
-            asked = start + timedelta(hours=rng.randint(1, span))
+            asked = self._between(start, end, evening=True)
             request = PactJoinRequest(pact_id=pact.id, user_id=user.id, organisation_id=org.id if org else None,
                                       message=rng.choice(JOIN_MESSAGES), status=status, created_at=asked)
             if status != RequestStatus.pending:
@@ -724,10 +732,23 @@ class Seeder:
                     self.busy.add(int(user.email[7:10]))
             db.session.add(request)
         pool = [n for n in range(150, 300) if n not in self.busy]
-        for i in range(spec.get("comments", 2 + rng.randint(0, 2))):
+        moments = sorted(self._between(start, end, evening=True) for _ in range(spec.get("comments", 2 + rng.randint(0, 2))))
+        for i, when in enumerate(moments):
             db.session.add(Comment(target_type="pact", target_id=pact.id, author_id=self.citizens[rng.choice(pool)].id,
-                                   body=PACT_COMMENTS[(pact.id + i) % len(PACT_COMMENTS)],
-                                   created_at=start + timedelta(hours=rng.randint(1, span))))
+                                   body=PACT_COMMENTS[(pact.id + i) % len(PACT_COMMENTS)], created_at=when))
+
+    def _between(self, start, end, evening=False):
+        """A moment strictly between ``start`` and ``end``: office hours (citizens also write in the evening)."""
+        rng = self.rng
+        day = start + rng.randint(0, max(0, (end - start).days)) * DAY
+        local = day.astimezone(ROME)
+        hour = rng.randint(8, 22) if evening else rng.randint(9, 17)
+        moment = datetime.combine(local.date(), time(hour, rng.randint(0, 59)), tzinfo=ROME).astimezone(timezone.utc)
+        if moment <= start:
+            moment = start + timedelta(minutes=rng.randint(10, 90))
+        if moment >= end:
+            moment = end - timedelta(minutes=rng.randint(10, 30))
+        return max(moment, start + timedelta(minutes=1))
 
     def _house(self, commons):
         if commons.lat is None:
@@ -753,7 +774,9 @@ class Seeder:
                 pact_id=pact.id, held_at=min(held, self.now - timedelta(hours=2)),
                 house_id=None if sopralluogo else house.id,
                 place=(commons.address or commons.name) if sopralluogo else None,
-                participants=f"{names}; {official.display_name}", minutes=MINUTES[i], created_by_id=official.id))
+                participants=f"{names}; {official.display_name}",
+                minutes=BUILDING_INSPECTION if sopralluogo and commons.kind == K.building else MINUTES[i],
+                created_by_id=official.id))
         for number in range(1, count + 1):
             when = started + timedelta(hours=3) if number == 1 else started + DAY * (span_days * (number - 1) // count)
             when = min(when, ended - timedelta(hours=1), self.now - timedelta(hours=1))
@@ -798,8 +821,7 @@ class Seeder:
         if activated is None:
             parties = [p for p in parties if (p.kind == PartyKind.city) == ("city" in which)] if which else []
         end = activated or self.now
-        span = max(1, int((end - opened).total_seconds() // 3600) - 1)
-        moments = sorted(opened + timedelta(hours=self.rng.randint(1, span)) for _ in parties)
+        moments = sorted(self._between(opened, end) for _ in parties)
         if activated is not None and moments:
             moments[-1] = activated - timedelta(minutes=5)
         for party, at in zip(parties, moments):
@@ -986,12 +1008,18 @@ def pact_text(pact, commons, *, version=1, house=None):
         calendar = (f"\n\nIl calendario delle attività, concordato negli incontri di co-progettazione presso "
                     f"{place}, prevede una giornata di cura ogni sabato dalle 9 alle 12 da marzo a ottobre e una "
                     "ogni due settimane nei mesi invernali.")
-    safety = ("I proponenti assicurano i volontari contro gli infortuni e per la responsabilità civile verso "
-              "terzi. La Città fornisce i dispositivi di protezione indicati all'articolo 6 e una breve formazione "
-              "sul loro uso.")
-    if version >= 3:
+    safety = "I proponenti assicurano i volontari contro gli infortuni e per la responsabilità civile verso terzi."
+    if any(item.kind == SupportKind.protective_equipment for item in pact.support_items):
+        safety += (" La Città fornisce i dispositivi di protezione indicati all'articolo 6 e una breve formazione "
+                   "sul loro uso.")
+    if version >= 3 and commons.kind == K.building:
+        safety += (" Dopo il sopralluogo con i tecnici, i locali si usano solo dopo la verifica degli impianti, "
+                   "con al massimo sessanta persone presenti e le uscite di sicurezza sempre libere.")
+    elif version >= 3:
         safety += (" Dopo il sopralluogo con i tecnici, le attività con attrezzi da taglio si svolgono solo in "
                    "presenza di un referente formato, e l'area di lavoro è delimitata con nastro segnaletico.")
+    opening = ("negli orari di apertura concordati, esposti all'ingresso" if commons.kind == K.building
+               else "negli orari consueti")
     return f"""# Patto di collaborazione: {pact.title}
 
 Regolamento n. 391 per il governo dei beni comuni urbani nella Città di Torino.
@@ -1031,7 +1059,7 @@ Non sono previsti contributi in denaro.
 
 ## 7. Garanzie di fruizione collettiva
 
-Il bene resta aperto a tutti negli orari consueti. Le attività sono gratuite e aperte a chiunque voglia \
+Il bene resta aperto a tutti {opening}. Le attività sono gratuite e aperte a chiunque voglia \
 partecipare; nessuna parte ne acquisisce l'uso esclusivo.
 
 ## 8. Assicurazione e sicurezza

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, User
 from app.models.base import utcnow
-from app.models.commons import Commons, CommonsKind
+from app.models.commons import CommonsKind
 from app.models.pact import (
     Pact,
     PactDispute,
@@ -29,6 +29,7 @@ from app.models.user import Department, Role
 from app.pacts import services
 from app.seed.demo import seed_places
 from tests.conftest import login
+from tests.pact_builders import draft, make_commons, make_person, pact_world, reload_user, road_to, step_to
 from tests.http_helpers import assert_field_error, english, location_path, text_of
 
 S = PactStatus
@@ -41,79 +42,44 @@ def client(client):
 
 
 @pytest.fixture
-def world(app, make_user):
-    """Two departments, officials in each (two in parks), a verified proponent, a citizen, two commons."""
-    people = {
-        "proponent": make_user(display_name="Rosa Proponente", verified=True),
-        "citizen": make_user(display_name="Carlo Vicino"),
-        "official": make_user(roles=[Role.official], display_name="Anna Verde"),
-        "colleague": make_user(roles=[Role.official], display_name="Bruno Verde"),
-        "other": make_user(roles=[Role.official], display_name="Dario Strade"),
-    }
+def world(app):
+    """The builders' cast (tests/pact_builders.py), plus a colleague in the office's department, a second
+    commons of the department and a Casa del Quartiere; a dict of ids by name (``_world``: the PactWorld)."""
     with app.app_context():
         seed_places()
-        parks = Department(slug="t-parks", name_it="Verde pubblico (test)", name_en="Parks (test)")
-        roads = Department(slug="t-roads", name_it="Strade (test)", name_en="Roads (test)")
-        db.session.add_all([parks, roads])
-        db.session.flush()
-        for name, department in (("official", parks), ("colleague", parks), ("other", roads)):
-            db.session.get(User, people[name].id).departments = [department]
-        garden = Commons(name="Giardino di via Baltea", kind=CommonsKind.green_area, lat=45.087, lon=7.69,
-                         department_id=parks.id, registered_at=utcnow())
-        square = Commons(name="Piazzetta Montanaro", kind=CommonsKind.square, lat=45.09, lon=7.70,
-                         department_id=parks.id, registered_at=utcnow())
-        db.session.add_all([garden, square])
-        db.session.commit()
+        cast = pact_world()
+        colleague = make_person((Role.official,), departments=[db.session.get(Department, cast.department_id)],
+                                name="Bruno Verde")
+        square = make_commons(db.session.get(Department, cast.department_id), name="Piazzetta Montanaro",
+                              kind=CommonsKind.square)
         house = db.session.scalars(select(NeighbourhoodHouse).order_by(NeighbourhoodHouse.id)).first()
-        ids = {name: u.id for name, u in people.items()}
-        ids.update(parks=parks.id, roads=roads.id, garden=garden.id, square=square.id, house=house.id)
-    return ids
+        # Loaded after the last commit, so that the cast stays usable once this context ends.
+        cast.users = {role: reload_user(user.id) for role, user in cast.users.items()}
+        colleague = reload_user(colleague.id)
+        return {"_world": cast, "proponent": cast.author.id, "citizen": cast.stranger.id,
+                "official": cast.official.id, "colleague": colleague.id, "other": cast.other_official.id,
+                "parks": cast.department_id, "roads": cast.other_department_id, "garden": cast.commons_id,
+                "square": square.id, "house": house.id}
 
 
 def _user(ids, name):
     return db.session.get(User, ids[name])
 
 
-#: The procedure, in the order a pact goes through it (the office's steps through the services).
-WALK = [S.submitted, S.admissible, S.public_consultation, S.co_design, S.approved, S.signing, S.active]
-
-
 def make_pact(app, world, status, *, kind=PactKind.ordinary, title="Cura del giardino di via Baltea",
               commons="garden", consultation_ended=True):
-    """A pact brought to ``status`` through the services (committed); returns its id."""
+    """A pact brought to ``status`` through the services, by the builders (committed); returns its id."""
+    cast = world["_world"]
     with app.app_context():
-        proponent, official = _user(world, "proponent"), _user(world, "official")
-        pact = services.create_draft(proponent, title=title, commons_id=world[commons],
-                                     objectives="Curare le aiuole.", activities="Sfalcio e pulizia ogni mese.",
-                                     declarations_accepted=True, duration_months=12)
-        target = S(status)
-        path = [] if target == S.draft else WALK[:WALK.index(target) + 1] if target in WALK else None
-        if path is None:
-            raise AssertionError(f"make_pact cannot reach {target}")
-        for step in path:
-            pact = db.session.get(Pact, pact.id)
-            if step == S.submitted:
-                services.submit(pact, proponent)
-            elif step == S.admissible:
-                services.declare_admissible(pact, official, kind=kind)
-            elif step == S.public_consultation:
-                start = utcnow() - (31 * DAY if consultation_ended else DAY)
-                services.open_consultation(pact, official, starts_at=start, days=30)
-            elif step == S.co_design:
-                services.start_co_design(pact, official)
-            elif step == S.approved:
-                act = {"act_type": "Deliberazione", "act_number": "12/2026", "act_date": date(2026, 11, 2)} \
-                    if kind == PactKind.complex else {}
-                services.approve(pact, official, **act)
-            elif step == S.signing:
-                services.open_signing(pact, official)
-            elif step == S.active:
-                for party in list(pact.parties):
-                    signer = official if party.kind == PartyKind.city else proponent
-                    services.sign(db.session.get(Pact, pact.id), signer, party.id)
-            db.session.flush()
-        db.session.commit()
-        assert db.session.get(Pact, pact.id).status == target
+        pact = draft(cast, title=title, kind_requested=kind, commons_id=world[commons])
+        for step in road_to(status):
+            if step == S.public_consultation and not consultation_ended:
+                services.open_consultation(pact, cast.user("official"), starts_at=utcnow() - DAY, days=30)
+                db.session.commit()
+                pact = db.session.get(Pact, pact.id)
+            else:
+                pact = step_to(cast, pact, step)
+        assert pact.status == S(status)
         return pact.id
 
 

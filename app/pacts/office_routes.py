@@ -9,6 +9,7 @@ from datetime import datetime, time
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -66,6 +67,23 @@ SUPPORT_STATUSES = TEXT_OPEN_STATUSES - {S.draft, S.needs_integration}
 MERGE_STATUSES = frozenset({S.submitted, S.admissible, S.public_consultation, S.co_design})
 
 
+#: The office actions, named as the pact page's office panel lists them (each an anchor of the office page).
+ACTION_LABELS = {
+    "integration": _l("ask for more information"), "admissible": _l("declare admissible"),
+    "inadmissible": _l("declare not admissible"), "consultation": _l("open the public consultation"),
+    "co_design": _l("start co-design"), "meeting": _l("record a meeting"), "support": _l("set the City's support"),
+    "version": _l("write a new version of the text"), "approve": _l("approve the pact"),
+    "merge": _l("merge a competing proposal"), "signing": _l("open the signing"),
+    "sign": _l("sign for the City"), "reports": _l("review the reports"), "suspend": _l("suspend"),
+    "resume": _l("resume"), "revoke": _l("revoke"), "complete": _l("complete"), "renew": _l("renew"),
+    "disputes": _l("handle the disputes"),
+}
+#: Where each action's form is on the office page.
+ACTION_ANCHORS = {"meeting": "meetings", "support": "support", "version": "versions", "merge": "competing",
+                  "co_design": "co-design", "suspend": "life", "resume": "life", "revoke": "life",
+                  "complete": "life", "renew": "life"}
+
+
 def _actor():
     return current_user._get_current_object()
 
@@ -94,6 +112,11 @@ def open_disputes(pact):
     return [d for d in getattr(pact, "disputes", []) if d.closed_at is None]
 
 
+def mergeable(pact):
+    """The competing proposals that could still be merged into ``pact`` (they may still be withdrawn)."""
+    return [p for p in services.competing(pact) if S.withdrawn in _moves(p) and p.status != S.draft]
+
+
 def city_parties_to_sign(pact, user):
     """The City's parties the official may sign for now (empty outside signing)."""
     if pact.status != S.signing:
@@ -118,7 +141,7 @@ def available_actions(pact, user, now=None):
         actions.append("support")
     if status == S.co_design:
         actions += ["version", "approve"]
-    if status in MERGE_STATUSES and services.competing(pact):
+    if status in MERGE_STATUSES and mergeable(pact):
         actions.append("merge")
     if S.signing in moves:
         actions.append("signing")
@@ -148,7 +171,9 @@ def pact_office_panel(pact):
         return None
     if pact.status == S.draft or not services.is_office(pact, current_user):
         return None
-    return {"actions": available_actions(pact, current_user), "overdue": services.current_overdue(pact)}
+    actions = available_actions(pact, current_user)
+    return {"actions": [(str(ACTION_LABELS[a]), ACTION_ANCHORS.get(a, a)) for a in actions],
+            "overdue": services.current_overdue(pact)}
 
 
 bp.add_app_template_global(pact_kind_label, "pact_kind_name")
@@ -214,7 +239,7 @@ def _forms(pact, overrides):
         "support": lambda: SupportForm(prefix="support", formdata=None, data=SupportForm.initial(pact)),
         "version": lambda: VersionForm(prefix="version", formdata=None,
                                        data={"text": latest.text if latest else ""}),
-        "merge": lambda: MergeForm(prefix="merge", formdata=None, competing=services.competing(pact)),
+        "merge": lambda: MergeForm(prefix="merge", formdata=None, competing=mergeable(pact)),
         "approve": lambda: ApproveForm(prefix="approve", formdata=None, versions=pact.versions),
         "signing": lambda: ButtonForm(prefix="signing", formdata=None),
         "sign": lambda: SignForm(prefix="sign", formdata=None),
@@ -380,7 +405,7 @@ def add_version(pact_id):
 def merge(pact_id):
     """Merge a competing proposal for the same commons into this pact."""
     pact = _office_pact(pact_id)
-    form = MergeForm(prefix="merge", competing=services.competing(pact))
+    form = MergeForm(prefix="merge", competing=mergeable(pact))
 
     def action(into):
         other = db.session.get(Pact, form.other_id.data)

@@ -23,8 +23,7 @@ class CallForm(FlaskForm):
                                 render_kw={"rows": 5})
     lat = HiddenField()
     lon = HiddenField()
-    starts_at = LocalDateTimeField(_l("Starts"), validators=[InputRequired(_l("Say when it starts."))],
-                                   description=_l("Date and time, Turin time."))
+    starts_at = LocalDateTimeField(_l("Starts"), validators=[InputRequired(_l("Say when it starts."))])
     ends_at = LocalDateTimeField(_l("Ends"), validators=[InputRequired(_l("Say when it ends."))])
     skills = StringField(_l("Skills wanted"), validators=[DataRequired(_l("Give at least one skill, e.g. “gardening”.")),
                                                           Length(max=300)],
@@ -36,8 +35,7 @@ class CallForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
-    accept_rules = BooleanField(_l("I accept the pact's rules"),
-                                description=_l("Answering this call makes you a volunteer of the pact."))
+    accept_rules = BooleanField(_l("I accept the pact's rules"))
 
 
 class OfferForm(FlaskForm):

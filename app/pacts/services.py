@@ -12,8 +12,9 @@ PostgreSQL takes a transaction-level advisory lock, SQLite's database write lock
 pact lock) already serialises every writer; the unique constraint is the last safeguard.
 
 Additions to the contract (nothing renamed): ``proponent_users(pact)``, ``office_users(pact)``,
-``QueueEntry`` (what ``office_queue`` returns: pact, step, overdue, reports_waiting) and
-``FINAL_STATUSES``.
+``QueueEntry`` (what ``office_queue`` returns: pact, step, overdue, reports_waiting),
+``time_limit(status)``, ``rome_date(moment)`` and ``FINAL_STATUSES``. ``can_view`` shows a non-public
+pact to the office only once it was submitted (a draft is its proponents' own).
 """
 import calendar
 from dataclasses import dataclass

@@ -450,7 +450,7 @@ HELP_CALLS = [
      "giardinaggio, cucina", 10, -40),
     ("aglie", "Potatura del piccolo frutteto", "Potatura invernale dei sei alberi da frutto, con un giardiniere "
      "che insegna.", "giardinaggio", 5, 20),
-    ("lungodora", "Pulizia della sponda della Dora", "La domenica mattina del mese: guanti e sacchi li diamo noi.",
+    ("lungodora", "Pulizia della sponda della Dora", "La mattinata di pulizia del mese: guanti e sacchi li diamo noi.",
      "", 20, 11),
     ("bossoli", "Turni di irrigazione in estate", "Cerchiamo chi può annaffiare l'orto una sera a settimana a luglio "
      "e agosto.", "giardinaggio", 6, 150),
@@ -934,7 +934,10 @@ class Seeder:
                 pact, org = self.pacts[owner], None
                 author = db.session.get(User, pact.created_by_id)
                 place = pact.commons
-            starts = _office_hours(self.now + starts_in * DAY, rng)
+            # Volunteers come on Saturdays: the first Saturday from the planned day, at 9:30 in Turin.
+            day = _rome_date(self.now + starts_in * DAY)
+            day += timedelta(days=(5 - day.weekday()) % 7)
+            starts = datetime.combine(day, time(9, 30), tzinfo=ROME).astimezone(timezone.utc)
             lat = place.lat if place.lat is not None else None
             call = HelpCall(pact_id=pact.id if pact else None, organisation_id=org.id if org else None,
                             author_id=author.id, title=title, description=description,

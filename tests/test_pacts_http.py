@@ -42,8 +42,7 @@ def client(client):
     return english(client)
 
 
-@pytest.fixture
-def world(app):
+def detached_world(app):
     """The builders' cast, with its users loaded and detached (usable by the client in any context)."""
     with app.app_context():
         world = pact_world()
@@ -51,6 +50,11 @@ def world(app):
         for user in world.users.values():
             db.session.expunge(user)
         return world
+
+
+@pytest.fixture
+def world(app):
+    return detached_world(app)
 
 
 def _pact(app, pact_id):

@@ -71,7 +71,7 @@ class PactForm(FlaskForm):
                         validators=[DataRequired(_l("Give the pact a title.")), Length(max=200)],
                         description=_l("In a few words, e.g. “Care of the flower beds in piazza Carducci”."),
                         render_kw={"autocomplete": "off"})
-    commons_choice = RadioField(_l("The commons"), choices=[
+    commons_choice = RadioField(_l("Which commons?"), choices=[
         SelectChoice("existing", _l("A commons already in the City's registry")),
         SelectChoice("new", _l("A new commons, not yet in the registry"))], default="existing")
     commons_id = SelectField(_l("Commons in the registry"), coerce=int, validators=[Optional()],

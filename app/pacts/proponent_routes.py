@@ -17,7 +17,7 @@ from app.auth.forms import ButtonForm
 from app.comments import services as comment_services
 from app.extensions import db
 from app.http import db_id, path_for
-from app.models.base import DomainError
+from app.models.base import DomainError, utcnow
 from app.models.commons import Commons, CommonsKind
 from app.models.pact import (
     PACT_TRANSITIONS,
@@ -113,6 +113,7 @@ def page_context(pact, user, **overrides):
         if user is not None:
             own = next((r for r in pact.join_requests if r.user_id == user.id), None)
         ctx.update(competing=services.competing(pact), own_join_request=own,
+                   consultation_open=pact.consultation_ends_at is None or utcnow() < pact.consultation_ends_at,
                    join_form=_join_form(user) if user is not None and not proponent and own is None else None,
                    pending_requests=[r for r in pact.join_requests if r.status == RequestStatus.pending]
                    if proponent else [], decision_form=DecisionForm(prefix="dc"))

@@ -245,5 +245,5 @@ def mine(user, today, signable):
         "submitted": [r for r in rows if r["pact"].status in (S.submitted, S.needs_integration)],
         "others": [r for r in rows if r["pact"].status not in (S.draft, S.submitted, S.needs_integration)],
     }
-    groups["waiting"] = [r for r in rows if r["waiting"]]
+    groups["waiting"] = [r for r in rows if set(r["waiting"]) - {"submit"}]  # drafts have their own list
     return groups

@@ -164,6 +164,9 @@ def test_the_queue_filters_by_status(app, client, world):
     make_pact(app, world, S.approved, title="Patto approvato")
     body = text_of(as_user(client, world, "official").get("/office/pacts?status=approved"))
     assert "Patto approvato" in body and "Patto presentato" not in body
+    other_department = text_of(client.get(f"/office/pacts?department={world['roads']}"))
+    assert "Patto approvato" not in other_department and "(2 without the filters)" in other_department
+    assert "Patto presentato" in text_of(client.get(f"/office/pacts?department={world['parks']}"))
 
 
 def test_another_departments_official_does_not_see_the_pact_in_the_queue(app, client, world):

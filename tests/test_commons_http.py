@@ -317,3 +317,20 @@ def test_officials_see_their_tools_on_the_public_page(app, client, places, offic
     assert "For the office" in page and "Offer it for care" in page
     with app.app_context():
         assert db.session.get(User, official.id).has_role(Role.official)
+
+
+def test_the_citizen_who_proposed_a_commons_sees_its_page(app, client, places, make_user, login_as):
+    rosa = make_user()
+    commons_id = add_commons(app, "Aiuola di Rosa", registered=False, proposed_by=rosa.id)
+    login_as(make_user())
+    assert client.get(f"/commons/{commons_id}").status_code == 404
+    login_as(rosa)
+    response = client.get(f"/commons/{commons_id}")
+    assert response.status_code == 200 and "not in the registry yet" in text_of(response)
+    assert "For the office" not in text_of(response)
+
+
+def test_the_shared_map_offers_the_commons_layer(client, places):
+    response = client.get("/map?layers=commons")
+    assert response.status_code == 200
+    assert "Urban commons" in text_of(response)

@@ -149,7 +149,7 @@ def close(call_id):
             abort(403, description=exc.message)
         return _back(call_id, exc.message, "error")
     db.session.commit()
-    return _back(call_id, _("The call is closed."))
+    return _back(call_id, _("The call for help is closed."))
 
 
 @bp.route("/opportunities/<int:call_id>/answer", methods=["GET", "POST"])

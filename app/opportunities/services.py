@@ -296,7 +296,7 @@ def close_call(call, user, now=None):
     if not may_manage(call, user):
         raise PermissionDenied(_("Only who posted the call can close it."))
     if call.closed_at is not None:
-        raise CallClosed(_("This call is already closed."))
+        raise CallClosed(_("This call for help is already closed."))
     call.closed_at = now or utcnow()
     record("help_call.closed", actor=user, target=call)
     return call

@@ -334,3 +334,12 @@ def test_the_shared_map_offers_the_commons_layer(client, places):
     response = client.get("/map?layers=commons")
     assert response.status_code == 200
     assert "Urban commons" in text_of(response)
+
+
+def test_a_registered_commons_page_offers_to_propose_a_pact_for_it(app, client, places, make_user, login_as):
+    commons_id = add_commons(app)
+    proposed_id = add_commons(app, "Aiuola proposta", registered=False)
+    page = text_of(client.get(f"/commons/{commons_id}"))
+    assert "Propose a pact for this commons" in page and f"/pacts/new?commons={commons_id}" in page
+    login_as(make_user(roles=[Role.official]))
+    assert "Propose a pact for this commons" not in text_of(client.get(f"/commons/{proposed_id}"))

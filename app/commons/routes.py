@@ -4,7 +4,7 @@ The views parse a form, call one service, commit once and redirect; the rules li
 """
 import json
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -100,7 +100,11 @@ def detail(commons_id):
     except NotFound:
         abort(404)
     open_calls, upcoming, past = services.calls_of(commons)
-    return render_template("commons/detail.html", commons=commons, photos=photos_of("commons", commons.id),
+    # The pact proposal form (app/pacts) takes the commons from ?commons=; only a registered one.
+    propose_url = (url_for("pacts.new", commons=commons.id)
+                   if "pacts.new" in current_app.view_functions and commons.registered_at and not commons.hidden_at
+                   else None)
+    return render_template("commons/detail.html", propose_url=propose_url, commons=commons, photos=photos_of("commons", commons.id),
                            open_calls=open_calls, upcoming_calls=upcoming, past_calls=past,
                            pacts=services.public_pacts_of(commons), is_public=services.is_visible(commons),
                            is_official=services.is_official(user), owner_label=commons_owner_label,

@@ -89,7 +89,7 @@ def test_the_demo_seed_tells_a_consistent_story_and_runs_twice(app_ctx):
     assert all(c.parent is None or (c.parent.parent_id is None and c.parent.target_id == c.target_id
                                     and c.parent.target_type == c.target_type) for c in comments)
     assert any(c.parent_id for c in comments)
-    assert {c.target_type for c in comments} == {"debate", "proposal", "report"}
+    assert {c.target_type for c in comments} == {"debate", "pact", "proposal", "report"}
 
     second = seed_demo()
     db.session.commit()

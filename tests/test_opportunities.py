@@ -286,6 +286,22 @@ def test_withdrawing_an_answer_is_idempotent_and_keeps_the_pact_membership(world
     assert "opportunities.withdrawn" in kinds
 
 
+def test_an_answer_cannot_be_withdrawn_once_the_call_is_over(world):
+    then = utcnow() - 10 * DAY
+    call = post(world, now=then)
+    services.answer(call, world.user("neighbour"), now=then + timedelta(hours=1))
+    db.session.commit()
+    with pytest.raises(CallClosed):
+        services.withdraw_answer(call, world.user("neighbour"))
+    assert answers_of(call) == 1
+
+
+def test_the_open_calls_of_a_pact_are_listed_for_its_page(world):
+    pact_call = post(world, by="author", pact=True, title="Del patto")
+    post(world, title="Dell'associazione")
+    assert services.open_calls_of_pact(world.active_pact_id) == [pact_call]
+
+
 def test_only_who_may_manage_the_call_sees_who_answered_and_closes_it(world):
     call = post(world)
     services.answer(call, world.user("neighbour"))

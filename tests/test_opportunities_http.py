@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app import geo
 from app.extensions import db
-from app.models import Notification
+from app.models import Notification, User
 from app.models.base import utcnow
 from app.models.opportunity import HelpAnswer, HelpCall, HelpOffer
 from app.models.pact import PactStatus, PactVolunteer
@@ -243,6 +243,24 @@ def test_answering_a_pact_call_needs_the_rules_ticked_and_makes_a_volunteer(app,
     assert rows(app, HelpAnswer, call_id=call_id, user_id=world.neighbour.id) == 1
     assert rows(app, PactVolunteer, pact_id=world.active_pact_id, user_id=world.neighbour.id) == 1
     assert client.get(f"/opportunities/{call_id}/answer").status_code == 200
+
+
+def test_concurrent_answers_never_overfill_a_call(app, world):
+    from tests.test_supports_concurrency import run_together
+
+    call_id = make_call(app, world, people=3)
+    with app.app_context():
+        ids = [make_person(name=f"Volontario {n}").id for n in range(6)]
+
+    def job(user_id):
+        def run():
+            return services.answer(db.session.get(HelpCall, call_id), db.session.get(User, user_id)).id
+        return run
+
+    results, errors = run_together(app, [job(i) for i in ids], len(ids))
+    assert len(results) == 3 and len(errors) == 3
+    assert all(isinstance(e, services.CallFull) for e in errors), errors
+    assert rows(app, HelpAnswer, call_id=call_id) == 3
 
 
 def test_withdrawing_an_answer_removes_it(app, client, login_as, world):

@@ -4,7 +4,7 @@ answering ("I'll come"), and a citizen's own offers with the calls that match th
 Offers are private: only their citizen sees them. A call's poster sees the names of those who
 answered and how many offers match; everyone else sees counts only.
 """
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,14 +12,20 @@ from wtforms import SelectChoice
 
 from app.auth.access import citizen_required, public
 from app.auth.forms import ButtonForm
-from app.extensions import db
-from app.http import db_id, page_arg
-from app.models.base import DomainError
+from app.extensions import db, limiter
+from app.http import db_id, page_arg, per_account
+from app.models.base import DomainError, utcnow
 from app.opportunities import bp, services
 from app.opportunities.forms import AnswerForm, CallForm, OfferEditForm, OfferForm
 from app.reports import services as report_services
 
 PAGE_SIZE = 20
+
+
+def _content_limit():
+    """The same cap on new content per account as proposals and reports (counted on success only)."""
+    return limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
+                         deduct_when=lambda response: response.status_code == 302)
 
 
 def _user():
@@ -79,7 +85,7 @@ def detail(call_id):
     count = services.answer_count(call)
     return render_template(
         "opportunities/detail.html", call=call, count=count, skills=services.skills_of(call),
-        open=services.is_open(call), full=count >= call.people_needed, own_answer=services.own_answer(call, user),
+        open=services.is_open(call), full=count >= call.people_needed, over=call.ends_at <= utcnow(), own_answer=services.own_answer(call, user),
         manager=manager, answers=services.answerers(call, user) if manager else (),
         matching=services.matching_offer_count(call) if manager else None, form=AnswerForm())
 
@@ -103,6 +109,7 @@ def _parse_target(value):
 
 @bp.route("/opportunities/new", methods=["GET", "POST"])
 @citizen_required
+@_content_limit()
 def new():
     """Post a call for help for an active pact or an organisation one represents."""
     user = _user()
@@ -182,7 +189,11 @@ def withdraw(call_id):
     call = _call_or_404(call_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    services.withdraw_answer(call, _user())
+    try:
+        services.withdraw_answer(call, _user())
+    except DomainError as exc:
+        db.session.rollback()
+        return _back(call_id, exc.message, "error")
     db.session.commit()
     return _back(call_id, _("Your answer was withdrawn."))
 
@@ -211,6 +222,7 @@ def mine():
 
 @bp.route("/opportunities/offers/new", methods=["GET", "POST"])
 @citizen_required
+@_content_limit()
 def new_offer():
     """Say what you can offer: skills, when, where. Only you see it."""
     form = OfferForm()

@@ -350,14 +350,18 @@ def answer(call, user, *, accept_rules=False, now=None):
     return reply
 
 
-def withdraw_answer(call, user):
-    """"I can't come any more" (idempotent). Joining the pact is not undone: one leaves it on its page."""
+def withdraw_answer(call, user, now=None):
+    """"I can't come any more" (idempotent) until the call is over. Joining the pact is not undone:
+    one leaves the pact on its page."""
+    now = now or utcnow()
     call = lock_row(HelpCall, call.id)
     if call is None:
         raise NotFound(_("There is no such call for help."))
     existing = own_answer(call, user)
     if existing is None:
         return False
+    if call.ends_at is not None and call.ends_at <= now:
+        raise CallClosed(_("This call for help is over: answers stay as they were."))
     db.session.delete(existing)
     db.session.flush()
     if call.closed_at is None:
@@ -466,6 +470,11 @@ def matching_offer_count(call):
     if call.author_id is not None:
         stmt = stmt.where(HelpOffer.user_id != call.author_id)
     return db.session.scalar(stmt)
+
+
+def open_calls_of_pact(pact_id, now=None):
+    """The open calls of one pact, the soonest first (for the pact's page)."""
+    return db.session.scalars(open_calls(now=now).where(HelpCall.pact_id == pact_id)).all()
 
 
 def answered_calls(user):

@@ -559,3 +559,14 @@ def test_unconfirmed_accounts_cannot_propose(app, client):
         person = make_person(confirmed=False)
     login(client, person)
     assert client.get("/pacts/new").status_code == 403
+
+
+def test_the_own_resources_template_left_empty_is_not_stored(app, client, world):
+    login(client, world.author)
+    response = client.post("/pacts/new", data=_form(
+        world, own_resources="- People: \r\n- Tools: vanghe e rastrelli\r\n- Money for self-financing (EUR): "))
+    pact = _pact(app, int(location_path(response).rsplit("/", 1)[1]))
+    assert pact.own_resources == "- Tools: vanghe e rastrelli"
+    response = client.post("/pacts/new", data=_form(
+        world, own_resources="- People: \n- Tools: \n- Money for self-financing (EUR): "))
+    assert _pact(app, int(location_path(response).rsplit("/", 1)[1])).own_resources == ""

@@ -84,7 +84,7 @@ class PactForm(FlaskForm):
                                     render_kw={"rows": 3})
     lat = HiddenField()
     lon = HiddenField()
-    organisation_id = SelectField(_l("You propose the pact"), coerce=int, validators=[Optional()],
+    organisation_id = SelectField(_l("Who proposes the pact"), coerce=int, validators=[Optional()],
                                   description=_l("You can act for an organisation only if you are one of its "
                                                  "representatives."))
     kind_requested = RadioField(_l("Kind of pact requested"), choices=[

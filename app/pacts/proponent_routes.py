@@ -193,13 +193,20 @@ def _float(value):
         return None
 
 
+def _own_resources(text):
+    """The own resources as written, without the template's lines left empty."""
+    empty = {line.strip() for line in str(OWN_RESOURCES_TEMPLATE).split("\n")}
+    lines = [line for line in (text or "").replace("\r\n", "\n").split("\n") if line.strip() not in empty]
+    return "\n".join(lines).strip()
+
+
 def _fields(form):
     """The service's keyword arguments from a valid PactForm."""
     fields = {
         "title": form.title.data.strip(), "organisation_id": form.organisation_id.data or None,
         "objectives": form.objectives.data, "activities": form.activities.data,
         "beneficiaries": form.beneficiaries.data or "", "duration_months": form.duration_months.data,
-        "own_resources": form.own_resources.data or "", "requested_support": form.requested_support(),
+        "own_resources": _own_resources(form.own_resources.data), "requested_support": form.requested_support(),
         "declarations_accepted": form.declarations_accepted,
         "kind_requested": PactKind(form.kind_requested.data) if form.kind_requested.data else None,
     }

@@ -1,4 +1,5 @@
 """Calls for help on the shared map: the open, public calls at their place (never who answered)."""
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy import select
@@ -8,8 +9,8 @@ from app.http import path_for
 from app.maps.services import MapLayer, get_layer, grid_clusters, register_layer
 from app.models.commons import Organisation
 from app.models.opportunity import HelpCall
-from app.models.pact import Pact
 from app.models.base import utcnow
+from app.models.pact import Pact
 from app.opportunities import services
 
 
@@ -25,7 +26,7 @@ class HelpCallsLayer(MapLayer):
                        HelpCall.people_needed, HelpCall.skills)
                 .outerjoin(Pact, Pact.id == HelpCall.pact_id)
                 .outerjoin(Organisation, Organisation.id == HelpCall.organisation_id)
-                .where(services._open_condition(utcnow()), HelpCall.lat.is_not(None), HelpCall.lon.is_not(None)))
+                .where(services.open_condition(utcnow()), HelpCall.lat.is_not(None), HelpCall.lon.is_not(None)))
         if "district" in filters:
             stmt = stmt.where(HelpCall.district_id == filters["district"].id)
         return stmt
@@ -39,11 +40,10 @@ class HelpCallsLayer(MapLayer):
         return grid_clusters(self._rows(filters), HelpCall.lat, HelpCall.lon, bbox, cell_deg)
 
     def properties(self, row):
-        from app.opportunities.routes import when_text
-
+        when = format_datetime(row.starts_at, "short") if row.starts_at is not None else ""
         return {"title": row.title, "url": path_for("opportunities.detail", call_id=row.id),
                 "skills": row.skills, "people_needed": row.people_needed,
-                "summary": f"{when_text(row.starts_at)} · {row.skills}"}
+                "summary": " · ".join(part for part in (when, row.skills) if part)}
 
 
 def register():

@@ -5,7 +5,6 @@ Offers are private: only their citizen sees them. A call's poster sees the names
 answered and how many offers match; everyone else sees counts only.
 """
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -30,11 +29,6 @@ def _content_limit():
 
 def _user():
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def when_text(moment):
-    """A start time in words, in the city's time zone ("3 dic 2026, 09:30")."""
-    return format_datetime(moment, "short") if moment is not None else ""
 
 
 def _call_or_404(call_id):

@@ -152,7 +152,7 @@ def _public_call_condition():
                          Organisation.hidden_at.is_(None))))
 
 
-def _open_condition(now):
+def open_condition(now):
     """SQL: public, not closed, not over, and (for a pact) the pact is active."""
     return and_(_public_call_condition(), HelpCall.closed_at.is_(None), HelpCall.ends_at > now,
                 or_(HelpCall.pact_id.is_(None), Pact.status == PactStatus.active))
@@ -203,7 +203,7 @@ def get_public_call(call_id):
 def open_calls(*, district_id=None, skill=None, now=None):
     """A select of the open calls, the soonest first; filters by district and by one skill tag."""
     now = now or utcnow()
-    stmt = (_calls().where(_open_condition(now))
+    stmt = (_calls().where(open_condition(now))
             .options(selectinload(HelpCall.pact), selectinload(HelpCall.organisation),
                      selectinload(HelpCall.district)))
     if district_id:
@@ -226,7 +226,7 @@ def answer_counts(calls):
 
 def skill_choices(now=None):
     """The skill tags of the open calls, alphabetically (the list's filter)."""
-    rows = db.session.scalars(_calls().with_only_columns(HelpCall.skills).where(_open_condition(now or utcnow())))
+    rows = db.session.scalars(_calls().with_only_columns(HelpCall.skills).where(open_condition(now or utcnow())))
     return sorted({tag for skills in rows for tag in (t.strip() for t in (skills or "").split(",")) if tag})
 
 
@@ -450,7 +450,7 @@ def matching_calls(user, now=None):
         conditions.append(and_(place, skill) if place is not None else skill)
     if not conditions:
         return []
-    stmt = (_calls().where(_open_condition(now), _not_full(), or_(*conditions),
+    stmt = (_calls().where(open_condition(now), _not_full(), or_(*conditions),
                            or_(HelpCall.author_id.is_(None), HelpCall.author_id != user.id))
             .options(selectinload(HelpCall.pact), selectinload(HelpCall.organisation),
                      selectinload(HelpCall.district))

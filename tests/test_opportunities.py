@@ -398,6 +398,9 @@ def test_the_poster_gets_a_count_of_matching_offers_without_answered_or_own(worl
     services.answer(call, world.user("other"))
     db.session.commit()
     assert services.matching_offer_count(call) == 1
+    world.user("neighbour").deleted_at = utcnow()  # a closed account no longer counts
+    db.session.commit()
+    assert services.matching_offer_count(call) == 0
 
 
 # --- the map ------------------------------------------------------------------------------

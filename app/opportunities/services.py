@@ -24,6 +24,7 @@ from app.models.commons import Organisation, OrganisationMember
 from app.models.opportunity import HelpAnswer, HelpCall, HelpOffer
 from app.models.pact import Pact, PactParty, PactStatus, PartyKind
 from app.models.place import District
+from app.models.user import User
 from app.notifications import services as notifications
 from app.pacts.registry import public_condition as pact_public_condition
 
@@ -460,10 +461,11 @@ def matching_calls(user, now=None):
 
 def matching_offer_count(call):
     """How many citizens have an active offer matching the call (same district or none, a shared
-    skill), leaving out its author and those who already answered. A number, never names."""
+    skill), leaving out its author, those who already answered and closed or blocked accounts.
+    A number, never names."""
     answered = select(HelpAnswer.user_id).where(HelpAnswer.call_id == call.id)
-    stmt = select(func.count(func.distinct(HelpOffer.user_id))).where(
-        HelpOffer.is_active.is_(True),
+    stmt = select(func.count(func.distinct(HelpOffer.user_id))).join(User, User.id == HelpOffer.user_id).where(
+        HelpOffer.is_active.is_(True), User.deleted_at.is_(None), User.is_blocked.is_(False),
         or_(HelpOffer.district_id.is_(None), HelpOffer.district_id == call.district_id),
         _shares_a_skill(HelpOffer.skills, skills_of(call)),
         HelpOffer.user_id.not_in(answered))

@@ -308,11 +308,16 @@ def test_join_requests_asked_and_decided(app, client, world):
 
 def test_competing_proposals_side_by_side(app, client, world):
     first = _at(app, world, S.public_consultation, title="Primo progetto")
-    second = _at(app, world, S.submitted, title="Secondo progetto")
+    second = _at(app, world, S.admissible, title="Secondo progetto")
+    _at(app, world, S.submitted, title="Terzo, non ancora pubblico")
+    _at(app, world, S.active, title="Patto già attivo")
     page = text_of(client.get(f"/pacts/{first}"))
     assert "Competing proposals for the same commons" in page
     block = page[page.index('class="competing"'):]
     assert "Primo progetto" in block and f'href="/pacts/{second}">Secondo progetto' in block
+    assert "Terzo, non ancora pubblico" not in page and "Patto già attivo" not in block
+    login(client, world.official)  # the office sees the one under examination too
+    assert "Terzo, non ancora pubblico" in text_of(client.get(f"/pacts/{first}"))
 
 
 # --- co-design ------------------------------------------------------------------------------------

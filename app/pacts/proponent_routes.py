@@ -6,6 +6,8 @@ versions of the text, their differences and new versions; signing; joining an ac
 volunteer, managing volunteers and filing reports; the pact as a PDF. Views are thin: parse the
 form, call one service of ``app.pacts.services``, commit once, redirect. The rules live there.
 """
+from datetime import timedelta
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -112,7 +114,10 @@ def page_context(pact, user, **overrides):
         own = None
         if user is not None:
             own = next((r for r in pact.join_requests if r.user_id == user.id), None)
-        ctx.update(competing=services.competing(pact), own_join_request=own,
+        # Side by side: the other proposals still open on this commons that the viewer may see
+        # (one under examination is not public yet; an approved pact no longer competes).
+        rivals = [p for p in services.competing(pact) if not p.text_is_frozen and services.can_view(p, user)]
+        ctx.update(competing=rivals, own_join_request=own,
                    consultation_open=pact.consultation_ends_at is None or utcnow() < pact.consultation_ends_at,
                    join_form=_join_form(user) if user is not None and not proponent and own is None else None,
                    pending_requests=[r for r in pact.join_requests if r.status == RequestStatus.pending]
@@ -512,6 +517,11 @@ def new_report(pact_id):
     if not services.is_proponent(pact, user):
         abort(403)
     form = ReportForm()
+    if request.method == "GET":
+        # The period starts where the last report ended (or with the pact), up to yesterday.
+        ended = [r.period_end for r in pact.reports if r.review.value != "needs_changes"]
+        form.period_start.data = max(ended) + timedelta(days=1) if ended else pact.starts_on
+        form.period_end.data = registry.rome_today() - timedelta(days=1)
     if form.validate_on_submit():
         try:
             services.file_report(

@@ -8,7 +8,7 @@ form, call one service of ``app.pacts.services``, commit once, redirect. The rul
 """
 from datetime import timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,8 +17,8 @@ from wtforms import SelectChoice
 from app.auth.access import citizen_required, login_required, public
 from app.auth.forms import ButtonForm
 from app.comments import services as comment_services
-from app.extensions import db
-from app.http import db_id, path_for
+from app.extensions import db, limiter
+from app.http import db_id, path_for, per_account
 from app.models.base import DomainError, utcnow
 from app.models.commons import Commons, CommonsKind
 from app.models.pact import (
@@ -50,6 +50,12 @@ from app.pacts.forms import (
 from app.pacts.labels import pact_kind_label
 
 S = PactStatus
+
+
+def _content_limit():
+    """The per-account limit on writing (proposals, versions, requests, reports); refusals are not counted."""
+    return limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
+                         deduct_when=lambda response: response.status_code == 302)
 
 
 def _user():
@@ -119,7 +125,8 @@ def page_context(pact, user, **overrides):
         rivals = [p for p in services.competing(pact) if not p.text_is_frozen and services.can_view(p, user)]
         ctx.update(competing=rivals, own_join_request=own,
                    consultation_open=pact.consultation_ends_at is None or utcnow() < pact.consultation_ends_at,
-                   join_form=_join_form(user) if user is not None and not proponent and own is None else None,
+                   join_form=_join_form(user) if user is not None and user.is_citizen and not proponent
+                   and own is None else None,
                    pending_requests=[r for r in pact.join_requests if r.status == RequestStatus.pending]
                    if proponent else [], decision_form=DecisionForm(prefix="dc"))
     if status == S.co_design and proponent:
@@ -267,6 +274,7 @@ def _valid(form):
 
 @bp.route("/pacts/new", methods=["GET", "POST"])
 @citizen_required
+@_content_limit()
 def new():
     """Propose a pact: it is saved as a draft that only the proponents see until it is submitted."""
     user = _user()
@@ -322,6 +330,7 @@ def _same_new_commons(commons, data):
 
 @bp.route("/pacts/<int:pact_id>/edit", methods=["GET", "POST"])
 @citizen_required
+@_content_limit()
 def edit(pact_id):
     """Edit a draft, or a submitted proposal the office asked to integrate."""
     user = _user()
@@ -410,6 +419,7 @@ def mine():
 
 @bp.route("/pacts/<int:pact_id>/join-requests", methods=["POST"])
 @citizen_required
+@_content_limit()
 def request_join(pact_id):
     """During the consultation, ask the proponents to join the proposal (for oneself or an organisation)."""
     form = _join_form(_user())
@@ -460,6 +470,7 @@ def version_diff(pact_id, number):
 
 @bp.route("/pacts/<int:pact_id>/versions", methods=["POST"])
 @citizen_required
+@_content_limit()
 def add_version(pact_id):
     """During co-design a proponent proposes a new version of the text, with a note."""
     form = VersionForm(prefix="vr")
@@ -510,6 +521,7 @@ def remove_volunteer(pact_id, volunteer_id):
 
 @bp.route("/pacts/<int:pact_id>/reports/new", methods=["GET", "POST"])
 @citizen_required
+@_content_limit()
 def new_report(pact_id):
     """The proponents file a periodic or final report."""
     user = _user()

@@ -185,7 +185,10 @@ def render(pact, verified=(), *, font_dir=FONT_DIR, compress=True):
             doc.para(_("No party has signed yet."))
         for signature in pact.signatures:
             ok = checks.get(signature.id)
-            doc.para(f"{signature.capacity} – {format_datetime(signature.signed_at, 'medium')}", style="B")
+            signer = signature.signer
+            who = f" ({signer.display_name})" if signer is not None and signer.deleted_at is None else ""
+            doc.ln(2)
+            doc.para(f"{signature.capacity}{who} – {format_datetime(signature.signed_at, 'medium')}", style="B")
             doc.set_font("Courier", "", 8)
             doc.multi_cell(0, 4, signature.text_sha256, new_x="LMARGIN", new_y="NEXT")
             doc.para(_("matches the approved text") if ok else _("does NOT match the text"), size=8)

@@ -37,17 +37,15 @@ def index():
 
 
 def render_detail(pact, **overrides):
-    """The pact's page; the proponents' and the office's slots add what their viewer may do."""
-    from app.pacts import office_routes, proponent_routes
+    """The pact's page; the proponents' slot adds what its viewer may do (the office's has its own global)."""
+    from app.pacts import proponent_routes
 
     user = current_user._get_current_object() if current_user.is_authenticated else None
     volunteers = sum(1 for v in pact.volunteers if v.left_at is None and v.removal_reason is None)
-    office_context = getattr(office_routes, "page_context", None)
     return render_template("pacts/detail.html", pact=pact, signatures=registry.verify_signatures(pact),
                            volunteers=volunteers, kind_label=pact_kind_label,
                            viewer_is_volunteer=user is not None and any(
                                v.user_id == user.id and v.left_at is None for v in pact.volunteers),
-                           **(office_context(pact, user) if office_context else {}),
                            **proponent_routes.page_context(pact, user, **overrides))
 
 

@@ -575,3 +575,33 @@ def test_the_own_resources_template_left_empty_is_not_stored(app, client, world)
     response = client.post("/pacts/new", data=_form(
         world, own_resources="- People: \n- Tools: \n- Money for self-financing (EUR): "))
     assert _pact(app, int(location_path(response).rsplit("/", 1)[1])).own_resources == ""
+
+
+def test_a_proposal_under_examination_is_seen_by_its_proponents_and_office_only(app, client, world):
+    pact_id = _at(app, world, S.submitted)
+    assert client.get(f"/pacts/{pact_id}").status_code == 404
+    for role, status in (("stranger", 404), ("other_official", 404), ("official", 200), ("co_proponent", 200)):
+        login(client, getattr(world, role))
+        assert client.get(f"/pacts/{pact_id}").status_code == status, role
+    page = text_of(client.get(f"/pacts/{pact_id}"))
+    assert "This page is not public" in page and f"/pacts/{pact_id}.pdf" not in page
+
+
+def test_asking_to_join_for_an_organisation_one_represents(app, client, world):
+    pact_id = _at(app, world, S.public_consultation)
+    with app.app_context():
+        from tests.pact_builders import make_organisation
+
+        school = make_organisation(representatives=[world.user("verified")], name="Scuola Parini")
+        school_id = school.id
+    login(client, world.verified)
+    page = text_of(client.get(f"/pacts/{pact_id}"))
+    assert f'<option value="{school_id}">Scuola Parini</option>' in page
+    response = client.post(f"/pacts/{pact_id}/join-requests", data={"jr-organisation_id": school_id})
+    assert response.status_code == 302
+    with app.app_context():
+        request = db.session.scalar(select(PactJoinRequest))
+        assert (request.user_id, request.organisation_id) == (world.verified.id, school_id)
+    # A second request is refused, and nothing is added.
+    assert client.post(f"/pacts/{pact_id}/join-requests", data={"jr-organisation_id": 0}).status_code == 400
+    assert _count(app, PactJoinRequest) == 1

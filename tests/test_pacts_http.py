@@ -365,6 +365,10 @@ def test_a_proponent_proposes_a_new_version_and_a_stranger_cannot(app, client, w
     page = text_of(client.get(f"/pacts/{pact_id}"))
     latest = _pact(app, pact_id).current_version.text
     assert "Propose a new version of the text" in page and latest.splitlines()[0] in page
+    # Without a note the form comes back with the text as typed, and no version is added.
+    response = client.post(f"/pacts/{pact_id}/versions", data={"vr-text": "Bozza mia, da non perdere", "vr-note": ""})
+    assert response.status_code == 400 and "Bozza mia, da non perdere" in text_of(response)
+    assert "Explain the change." in text_of(response) and _count(app, PactVersion, pact_id=pact_id) == 1
     response = client.post(f"/pacts/{pact_id}/versions", data={"vr-text": latest + "\r\nOrari: 9-12.",
                                                                "vr-note": "Orari"})
     assert response.status_code == 302
@@ -382,7 +386,7 @@ def test_the_text_cannot_change_after_approval(app, client, world, status):
     before = _pact(app, pact_id)
     login(client, world.author)
     response = client.post(f"/pacts/{pact_id}/versions", data={"vr-text": "Testo cambiato", "vr-note": "x"})
-    assert 400 <= response.status_code < 500
+    assert 400 <= response.status_code < 500 and "Propose a new version" not in text_of(response)
     response = client.post(f"/pacts/{pact_id}/edit", data=_form(world, objectives="Altro"))
     assert 400 <= response.status_code < 500
     after = _pact(app, pact_id)

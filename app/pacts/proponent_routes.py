@@ -143,7 +143,8 @@ def page_context(pact, user, **overrides):
                    is_volunteer=user is not None and any(v.user_id == user.id for v in volunteers),
                    volunteer_list=volunteers if proponent else [],
                    report_due=registry.report_due(pact, registry.rome_today()))
-    ctx.update(overrides)
+    # A refused form comes back with its errors, only where the page offers that form at all.
+    ctx.update({name: form for name, form in overrides.items() if ctx.get(name) is not None})
     return ctx
 
 

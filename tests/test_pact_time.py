@@ -109,6 +109,13 @@ def test_the_office_queue_lists_what_the_departments_must_act_on_oldest_first(ap
     services.review_report(report, world.user("official"), accepted=True)
     db.session.commit()
     assert "Attivo" not in {e.pact.title for e in services.office_queue(world.user("official"), now=now)}
+    # An open dispute brings the pact back to the office until the dispute is closed.
+    dispute = services.open_dispute(active, world.user("author"), "Il cancello resta chiuso la domenica.")
+    db.session.commit()
+    assert "Attivo" in {e.pact.title for e in services.office_queue(world.user("official"), now=now)}
+    services.close_dispute(dispute, world.user("official"), "Il cancello resta aperto dalle 8 alle 20.")
+    db.session.commit()
+    assert "Attivo" not in {e.pact.title for e in services.office_queue(world.user("official"), now=now)}
 
 
 @pytest.mark.parametrize("status", [S.co_design, S.signing])

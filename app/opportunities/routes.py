@@ -274,3 +274,14 @@ def delete_offer(offer_id):
     db.session.commit()
     flash(_("Your offer is deleted."), "success")
     return redirect(url_for("opportunities.mine"))
+
+
+@bp.app_template_global()
+def pact_help_calls(pact):
+    """For the pact's page: its open calls for help, and whether the viewer may post one."""
+    from app.pacts.services import is_proponent
+
+    calls = services.open_calls_of_pact(pact.id) if pact.status.value == "active" else []
+    may_post = (pact.status.value == "active" and current_user.is_authenticated
+                and current_user.is_citizen and is_proponent(pact, current_user))
+    return {"calls": calls, "may_post": may_post}

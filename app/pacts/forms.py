@@ -19,23 +19,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.models.commons import CommonsKind
-from app.models.pact import PactKind, SupportKind
-
-#: What the City may give (never cash), in words.
-SUPPORT_KIND_LABELS = {
-    SupportKind.space: _l("spaces"),
-    SupportKind.tools: _l("tools and consumables"),
-    SupportKind.protective_equipment: _l("protective equipment"),
-    SupportKind.training: _l("training"),
-    SupportKind.staff_hours: _l("hours of City staff"),
-    SupportKind.fee_exemption: _l("exemption from fees"),
-}
-
-
-def support_kind_label(kind):
-    value = getattr(kind, "value", kind)
-    return str(next((label for k, label in SUPPORT_KIND_LABELS.items() if k.value == value), value))
-
+from app.models.pact import PactKind
+from app.pacts.labels import SUPPORT_KIND_LABELS
 
 MARKDOWN_HELP = _l("You can use **bold**, *italics*, lists (lines starting with “- ”) and titles "
                    "(lines starting with “## ”).")

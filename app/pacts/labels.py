@@ -1,7 +1,8 @@
 """Names of pact statuses and kinds in the interface (a context of their own: "patto" is masculine)."""
+from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
-from app.models.pact import PactKind, PactStatus
+from app.models.pact import PactKind, PactStatus, SupportKind
 
 S = PactStatus
 
@@ -35,3 +36,19 @@ def pact_status_label(status):
 
 def pact_kind_label(kind):
     return str(PACT_KIND_LABELS.get(PactKind(getattr(kind, "value", kind)), kind)) if kind else ""
+
+
+#: What the City may give for a pact (never cash), in words.
+SUPPORT_KIND_LABELS = {
+    SupportKind.space: _l("Spaces"),
+    SupportKind.tools: _l("Tools and consumables"),
+    SupportKind.protective_equipment: _l("Protective equipment"),
+    SupportKind.training: _l("Training"),
+    SupportKind.staff_hours: _l("Hours of City staff"),
+    SupportKind.fee_exemption: _l("Exemption from fees"),
+}
+
+
+def support_kind_label(kind):
+    value = getattr(kind, "value", kind)
+    return str(next((label for k, label in SUPPORT_KIND_LABELS.items() if k.value == value), value))

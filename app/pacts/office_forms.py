@@ -18,17 +18,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.admin.processes import LocalDateTimeField
 from app.models.pact import PactKind, SupportKind
-from app.pacts.labels import pact_kind_label
+from app.pacts.labels import SUPPORT_KIND_LABELS, pact_kind_label
 from app.reviews.forms import ErrorsFromDomain
 
-SUPPORT_KIND_LABELS = {
-    SupportKind.space: _l("Space"),
-    SupportKind.tools: _l("Tools and consumables"),
-    SupportKind.protective_equipment: _l("Protective equipment"),
-    SupportKind.training: _l("Training"),
-    SupportKind.staff_hours: _l("Hours of City staff"),
-    SupportKind.fee_exemption: _l("Exemption from fees"),
-}
 #: Empty rows offered after the City's current support items.
 SPARE_SUPPORT_ROWS = 2
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 
 from app.labels import commons_kind_label, organisation_kind_label
-from app.pacts.forms import support_kind_label
+from app.pacts.labels import support_kind_label
 from app.pacts.labels import pact_kind_label, pact_status_label
 
 FONT_DIR = "/usr/share/fonts/truetype/dejavu"

@@ -45,9 +45,8 @@ from app.pacts.forms import (
     VersionForm,
     VolunteerForm,
     WithdrawForm,
-    support_kind_label,
 )
-from app.pacts.labels import pact_kind_label
+from app.pacts.labels import pact_kind_label, support_kind_label
 
 S = PactStatus
 

@@ -1260,7 +1260,9 @@ def office_queue(official, now=None):
         .where(mine, Pact.hidden_at.is_(None),
                Pact.status.in_(OFFICE_STEPS)
                | ((Pact.status == S.public_consultation) & (Pact.consultation_ends_at <= now))
-               | (waiting.c.n > 0))
+               | (waiting.c.n > 0)
+               # A dispute before the conciliation committee waits for the office too.
+               | Pact.id.in_(select(PactDispute.pact_id).where(PactDispute.closed_at.is_(None))))
         .order_by(Pact.status_changed_at, Pact.id)).all()
     entries = []
     for pact, reports in rows:

@@ -9,24 +9,9 @@ Officials and proponents then edit it version by version during co-design.
 import difflib
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from app.models.pact import PartyKind, SupportKind
-
-#: The kinds of support the City gives (never cash), as the pact text names them.
-SUPPORT_KIND_LABELS = {
-    SupportKind.space: _l("Spaces"),
-    SupportKind.tools: _l("Tools and consumables"),
-    SupportKind.protective_equipment: _l("Protective equipment"),
-    SupportKind.training: _l("Training"),
-    SupportKind.staff_hours: _l("Hours of City staff"),
-    SupportKind.fee_exemption: _l("Exemption from fees"),
-}
-
-
-def support_kind_label(kind):
-    return str(SUPPORT_KIND_LABELS.get(SupportKind(getattr(kind, "value", kind)), kind))
-
+from app.models.pact import PartyKind
+from app.pacts.labels import support_kind_label
 
 def _number(value):
     if value is None:

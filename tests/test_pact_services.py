@@ -397,14 +397,14 @@ def test_signatures_store_capacity_and_hash_and_activation_waits_for_every_party
     assert services.signable_parties(pact, world.user("stranger")) == []
     signature = services.sign(pact, world.user("representative"), org.id)
     assert signature.text_sha256 == pact.approved_text_sha256 == text_sha256(pact.approved_version.text)
-    assert signature.capacity == f"legal representative of {world.organisation.name}"
+    assert signature.capacity == f"legale rappresentante di {world.organisation.name}"
     with pytest.raises(DomainError):
         services.sign(pact, world.user("author"), org.id)
     assert pact.status == S.signing
     services.sign(pact, world.user("official"), city.id)
     assert pact.status == S.signing
     last = services.sign(pact, world.user("co_proponent"), person.id)
-    assert last.capacity == "in own name"
+    assert last.capacity == "in proprio"
     assert pact.status == S.active
     assert pact.starts_on == utcnow().astimezone(services.ROME).date() and pact.ends_on is not None
     assert all(ok for _, ok in verify_signatures(pact))
@@ -421,7 +421,7 @@ def test_an_unverified_citizen_cannot_sign(app_ctx):
     pact = db.session.get(Pact, pact.id)
     user = world.user("co_proponent")
     assert services.signable_parties(pact, user) == []
-    with pytest.raises(PermissionDenied, match="verified"):
+    with pytest.raises(PermissionDenied, match="account verificato"):
         services.sign(pact, user, person.id)
     assert db.session.scalar(select(func.count(PactSignature.id))) == 0
 

@@ -480,7 +480,7 @@ def test_sign_for_the_city_shows_the_hash_and_needs_the_confirmation(app, client
     with app.app_context():
         signature = db.session.scalars(select(PactSignature).where(PactSignature.pact_id == pact_id)).one()
         assert signature.text_sha256 == sha and signature.signer_id == world["official"]
-        assert signature.capacity.startswith("for the City of Turin") or "Torino" in signature.capacity
+        assert signature.capacity.startswith("per il Comune di Torino")
     again = client.post(office_url(pact_id, "sign"), data={"sign-party_id": str(city), "sign-confirm": "y"})
     assert again.status_code == 400
     assert count(app, PactSignature, pact_id=pact_id) == 1

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
@@ -1008,6 +1009,13 @@ def signable_parties(pact, user):
 
 
 def _capacity(pact, party):
+    """In which capacity a party signs, in Italian whatever the signer's language: it is part of the
+    signed record of the City, like the department's Italian name."""
+    with force_locale("it"):
+        return _capacity_text(pact, party)
+
+
+def _capacity_text(pact, party):
     if party.kind == PartyKind.city:
         department = pact.department.name_it if pact.department is not None else ""
         return (_("for the City of Turin – %(department)s", department=department) if department

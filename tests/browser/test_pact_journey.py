@@ -465,7 +465,7 @@ def test_pact_journey_from_the_proposal_to_the_reviewed_report(device, new_page,
     # The official's version 2: the opening hours.
     versions = official.locator("#versions")
     versions.locator("details > summary").click()
-    expect(versions.locator("#version-text")).to_have_value(version1.rstrip("\n"), timeout=5000)
+    expect(versions.locator("#version-text")).to_have_value(version1)
     versions.locator("#version-text").fill(version1.rstrip("\n") + "\n\n" + OFFICIAL_SECTION)
     versions.locator("#version-note").fill(OFFICIAL_NOTE)
     check_phone(official, "the office's version form")
@@ -480,7 +480,7 @@ def test_pact_journey_from_the_proposal_to_the_reviewed_report(device, new_page,
     # The representative's version 3, on the pact page: one line changed, one added.
     rep.goto(path)
     new_version = rep.locator("#new-version")
-    expect(new_version.locator("#vr-text")).to_have_value(version2.rstrip("\n"))
+    expect(new_version.locator("#vr-text")).to_have_value(version2)
     version3_text = version2.replace(OFFICIAL_LINE, PROPONENT_LINE + "\n" + PROPONENT_NEW_LINE)
     new_version.locator("#vr-text").fill(version3_text)
     new_version.locator("#vr-note").fill(PROPONENT_NOTE)
@@ -681,8 +681,8 @@ def test_pact_journey_from_the_proposal_to_the_reviewed_report(device, new_page,
         expect(parties).to_contain_text("1 volunteer has joined.")
         expect(verify.locator("li .tag-ok").first).to_have_text("matches the approved text")
         expect(reports_section).to_contain_text("96 volunteer hours")
-    else:
-        expect(parties).to_contain_text("1")
+    else:  # "Ha aderito 1 volontario.", whatever the exact words
+        expect(parties.locator("p", has_text=re.compile(r"\b1\b.*volontari|volontari.*\b1\b"))).to_have_count(1)
     expect(main.locator(".staff-panel")).to_have_count(0)
     check_phone(visitor, "the active pact (visitor)")
     shot(visitor, "active", device)

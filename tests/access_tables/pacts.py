@@ -8,6 +8,8 @@ sign and decide too (the services check who may).
 ACCESS = {}
 SAMPLE_ARGS = {}
 ACCESS.update({
+    "api.list_pacts": ("public", "GET"),
+    "api.get_pact": ("public", "GET"),
     "pacts.index": ("public", "GET"),
     "pacts.detail": ("public", "GET"),
     "pacts.statistics": ("public", "GET"),

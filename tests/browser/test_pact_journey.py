@@ -12,7 +12,8 @@ the diff page shows what changed. The official records a meeting at a Casa del Q
 approves version 3, opens the signing and signs for the City; the representative signs for the
 association, reading the SHA-256 of the text, and the pact becomes active. A volunteer joins.
 Three months pass; the representative files a report, the official accepts it, and a visitor
-reads the active pact: its signatures matching the approved text, one volunteer, the report.
+reads the active pact: its signatures matching the approved text, one volunteer, the report; and
+when the published text is tampered with in the database, the page says the signatures no longer match.
 
 The database is checked after every step: status, history rows, audit events, signatures'
 SHA-256, volunteers, the report's review. The journey runs on a desktop in English and on a phone
@@ -713,6 +714,19 @@ def test_pact_journey_from_the_proposal_to_the_reviewed_report(device, new_page,
         ("pact_report.filed", ids["representative"]), ("pact_report.reviewed", ids["official"]),
     ]
     assert trail == expected, trail
+
+    # Anyone can check the signatures: if the published text were altered by one character, they would not match.
+    with app.app_context():
+        approved = db.session.scalar(select(PactVersion).where(PactVersion.pact_id == pact_id,
+                                                               PactVersion.number == 3))
+        approved.text = approved.text.replace("dalle 9 alle 13", "dalle 9 alle 14")
+        db.session.commit()
+        db.session.remove()
+    visitor.goto(path)
+    expect(verify.locator("li .tag-warn")).to_have_count(2)
+    expect(verify.locator("li .tag-ok")).to_have_count(0)
+    if english:
+        expect(verify.locator("li .tag-warn").first).to_have_text("does NOT match the text")
 
     for page in (rep, visitor, neighbour, official, stranger_office, volunteer):
         assert site_problems(page) == [], site_problems(page)

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.admin.processes import LocalDateTimeField
 from app.models.pact import PactKind, SupportKind
-from app.pacts.labels import SUPPORT_KIND_LABELS, pact_kind_label
+from app.pacts.labels import PACT_KIND_LABELS, SUPPORT_KIND_LABELS
 from app.reviews.forms import ErrorsFromDomain
 
 #: Empty rows offered after the City's current support items.
@@ -81,7 +81,7 @@ class CompleteForm(OfficeForm):
 class AdmissibleForm(OfficeForm):
     fallback = "kind"
     kind = RadioField(_l("Kind of pact"), validators=[InputRequired()],
-                      choices=[SelectChoice(k.value, pact_kind_label(k)) for k in PactKind],
+                      choices=[SelectChoice(k.value, PACT_KIND_LABELS[k]) for k in PactKind],
                       description=_l("Ordinary: the standard template, approved by the responsible official. "
                                      "Complex: approved by an act of the City."))
     department_id = SelectField(_l("Responsible department"), coerce=int, validators=[InputRequired()])

@@ -8,6 +8,7 @@ Officials and proponents then edit it version by version during co-design.
 """
 import difflib
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.models.pact import PartyKind
@@ -44,7 +45,13 @@ def _support_line(item):
 
 
 def initial_text(pact):
-    """The standard pact template as Markdown, filled with the pact's data."""
+    """The standard pact template as Markdown, filled with the pact's data — always in Italian, the
+    language of the City's acts, whatever the language of the official who opens the co-design."""
+    with force_locale("it"):
+        return _initial_text(pact)
+
+
+def _initial_text(pact):
     commons = pact.commons
     parts = ["# " + _("Collaboration pact: %(title)s", title=pact.title), ""]
     if pact.protocol_number:

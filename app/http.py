@@ -165,3 +165,25 @@ def per_account():
     from flask_limiter.util import get_remote_address
 
     return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+def show_domain_error(form, exc, default=None, aliases=None):
+    """Roll back, then put a service's refusal next to the form field it names.
+
+    ``aliases`` maps a rule's field name to the form's (e.g. "location" → "lat"); ``default`` is the
+    field used when the rule names none or the form has no such field. Without either, the message
+    is flashed instead. Returns the field that got the message, or None.
+    """
+    from app.extensions import db
+
+    db.session.rollback()
+    name = exc.details.get("field") or default
+    name = (aliases or {}).get(name, name)
+    field = getattr(form, name or "", None)
+    if field is None and default is not None:
+        field = getattr(form, default)
+    if field is None or not isinstance(getattr(field, "errors", None), (list, tuple)):
+        flash(exc.message, "error")
+        return None
+    field.errors = [*field.errors, exc.message]
+    return field

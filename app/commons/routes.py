@@ -16,7 +16,7 @@ from app.auth.forms import ButtonForm
 from app.commons import bp, services
 from app.commons.forms import AnswerForm, CallForm, CommonsForm, HideForm, MemberInviteForm, OrganisationForm
 from app.extensions import db
-from app.http import db_id, page_arg, path_for, safe_next
+from app.http import db_id, page_arg, path_for, safe_next, show_domain_error
 from app.labels import commons_kind_label, commons_owner_label, organisation_kind_label
 from app.media.services import attach_photos, delete_photo, photos_of, register_owner_visibility
 from app.models.base import DomainError, NotFound, utcnow
@@ -41,10 +41,7 @@ register_owner_visibility("commons", _photo_visible)
 
 def _form_error(form, exc, default="name"):
     """Show a service's refusal next to the field it is about."""
-    db.session.rollback()
-    name = exc.details.get("field") or default
-    field = getattr(form, name, None) or getattr(form, default)
-    field.errors = list(field.errors) + [exc.message]
+    show_domain_error(form, exc, default=default)
 
 
 def _back(default, message, category="success"):

@@ -11,7 +11,7 @@ from app.auth.access import citizen_required, public
 from app.debates import bp, services
 from app.debates.forms import ConvertForm, DebateForm
 from app.extensions import db, limiter
-from app.http import db_id, page_arg, per_account
+from app.http import db_id, page_arg, per_account, show_domain_error
 from app.models.base import DomainError, NotFound
 from app.notifications.services import is_following
 from app.reports import services as report_services
@@ -48,12 +48,7 @@ def _debate_form(**kwargs):
 
 
 def _field_error(form, exc):
-    db.session.rollback()
-    field = getattr(form, exc.details.get("field") or "", None)
-    if field is None:
-        flash(exc.message, "error")
-    else:
-        field.errors.append(exc.message)
+    show_domain_error(form, exc)
 
 
 @bp.route("/debates")

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from app.auth.access import citizen_required, public
 from app.auth.forms import ButtonForm
 from app.extensions import db, limiter
-from app.http import db_id, page_arg, per_account
+from app.http import db_id, page_arg, per_account, show_domain_error
 from app.models.base import DomainError, utcnow
 from app.opportunities import bp, services
 from app.opportunities.forms import AnswerForm, CallForm, OfferEditForm, OfferForm
@@ -40,11 +40,8 @@ def _call_or_404(call_id):
 
 def _field_error(form, exc, default):
     """Show a service's refusal next to its field (``default`` when it names none)."""
-    db.session.rollback()
-    name = exc.details.get("field") or default
-    field = getattr(form, {"location": "lat"}.get(name, name), None) or getattr(form, default)
-    field.errors = list(field.errors) + [exc.message]
-    return exc.message if name == "location" else None
+    show_domain_error(form, exc, default=default, aliases={"location": "lat"})
+    return exc.message if (exc.details.get("field") or default) == "location" else None
 
 
 def _back(call_id, message, category="success"):

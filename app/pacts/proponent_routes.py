@@ -18,7 +18,7 @@ from app.auth.access import citizen_required, login_required, public
 from app.auth.forms import ButtonForm
 from app.comments import services as comment_services
 from app.extensions import db, limiter
-from app.http import db_id, path_for, per_account
+from app.http import db_id, path_for, per_account, show_domain_error
 from app.models.base import DomainError, utcnow
 from app.models.commons import Commons, CommonsKind
 from app.models.pact import (
@@ -239,13 +239,7 @@ FIELD_OF = {"new_commons": "new_name", "declarations_accepted": "declare_truth"}
 
 def _form_error(form, exc):
     """A service's refusal next to the field it names; a flash when the form has no such field."""
-    db.session.rollback()
-    name = exc.details.get("field")
-    target = getattr(form, FIELD_OF.get(name, name or ""), None)
-    if target is None or not isinstance(getattr(target, "errors", None), (list, tuple)):
-        flash(exc.message, "error")
-        return
-    target.errors = list(target.errors) + [exc.message]
+    show_domain_error(form, exc, aliases=FIELD_OF)
 
 
 def _new_commons_check(form):

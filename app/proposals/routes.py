@@ -19,7 +19,7 @@ from wtforms import SelectChoice
 from app.auth.access import citizen_required, public
 from app.auth.forms import ButtonForm
 from app.extensions import db, limiter
-from app.http import db_id, page_arg, per_account, safe_next
+from app.http import db_id, page_arg, per_account, safe_next, show_domain_error
 from app.labels import PROPOSAL_STATUS_LABELS, proposal_status_label
 from app.media.services import photos_of
 from app.models.base import DomainError, utcnow
@@ -180,10 +180,7 @@ def _choices(form, processes):
 
 def _form_error(form, exc):
     """Show a service's refusal next to the field it is about (the photos field by default)."""
-    db.session.rollback()
-    name = exc.details.get("field") or "photos"
-    field = getattr(form, "district_id" if name == "location" else name, None) or form.photos
-    field.errors = list(field.errors) + [exc.message]
+    show_domain_error(form, exc, default="photos", aliases={"location": "district_id"})
 
 
 def _picker_data(processes):

@@ -88,6 +88,26 @@ class Config:
     #: New content per account (reports, flags): generous for people, a wall for scripts.
     CONTENT_LIMIT = os.environ.get("CONTENT_LIMIT", "20 per hour;100 per day")
     FLAG_LIMIT = os.environ.get("FLAG_LIMIT", "30 per hour")
+    #: Accounts younger than NEW_ACCOUNT_HOURS get the tighter limits below (per account).
+    NEW_ACCOUNT_HOURS = int(os.environ.get("NEW_ACCOUNT_HOURS", "24"))
+    NEW_ACCOUNT_CONTENT_LIMIT = os.environ.get("NEW_ACCOUNT_CONTENT_LIMIT", "5 per hour;20 per day")
+    NEW_ACCOUNT_FLAG_LIMIT = os.environ.get("NEW_ACCOUNT_FLAG_LIMIT", "10 per hour")
+    #: Per network address, whoever is signed in (a wall for one machine running many accounts).
+    CONTENT_LIMIT_PER_ADDRESS = os.environ.get("CONTENT_LIMIT_PER_ADDRESS", "60 per hour;300 per day")
+    FLAG_LIMIT_PER_ADDRESS = os.environ.get("FLAG_LIMIT_PER_ADDRESS", "100 per hour")
+
+    # Moderation (app/moderation).
+    #: Distinct flags (since the last decision) that hide an item pending review; 0 never hides.
+    MODERATION_HIDE_THRESHOLD = int(os.environ.get("MODERATION_HIDE_THRESHOLD", "3"))
+    #: Days the author has to appeal a decision.
+    MODERATION_APPEAL_DAYS = int(os.environ.get("MODERATION_APPEAL_DAYS", "14"))
+    #: Pre-moderation: hold the first N contributions of every account for approval (0: off).
+    MODERATION_HOLD_FIRST = int(os.environ.get("MODERATION_HOLD_FIRST", "0"))
+    #: Pre-moderation: hold contributions that contain a link.
+    MODERATION_HOLD_LINKS = _bool("MODERATION_HOLD_LINKS", False)
+    #: Where a blocked user writes to contest the block (they cannot sign in to appeal).
+    MODERATION_CONTACT_EMAIL = os.environ.get("MODERATION_CONTACT_EMAIL", "moderazione@piazza.example.org")
+
 
     # Mail: rows in the outbox; `flask mail send-pending` delivers them.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

@@ -98,6 +98,7 @@ def _register_blueprints(app):
         main,
         maps,
         media,
+        moderation,
         notifications,
         open311,
         opportunities,
@@ -108,7 +109,7 @@ def _register_blueprints(app):
     )
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
-                   reviews, comments, debates, commons, pacts, opportunities):
+                   reviews, comments, debates, commons, pacts, opportunities, moderation):
         app.register_blueprint(module.bp)
 
 
@@ -125,6 +126,8 @@ def _register_hooks(app):
         supports_text,
     )
     from app.markdown import render as render_markdown
+    from app.moderation.registry import _register_all, kind_label
+    from app.moderation.rules import action_label, rule_label
     from app.models.user import Role
     from app.notifications.services import unread_count
 
@@ -132,7 +135,9 @@ def _register_hooks(app):
     app.jinja_env.globals.update(role_label=role_label, report_status_label=report_status_label,
                                  supports_text=supports_text, phase_end_label=phase_end_label,
                                  commons_kind_label=commons_kind_label,
-                                 organisation_kind_label=organisation_kind_label)
+                                 organisation_kind_label=organisation_kind_label,
+                                 kind_label=kind_label, rule_label=rule_label, moderation_action_label=action_label)
+    _register_all()
     app.jinja_env.filters["markdown"] = render_markdown
     app.before_request(restrict_vendor_files)
     app.before_request(remember_language)
@@ -144,13 +149,18 @@ def _register_hooks(app):
     def layout_context():
         if not has_request_context():  # emails rendered from the CLI
             return {}
-        unread = 0
+        unread = moderation_pending = 0
         if current_user.is_authenticated:
             unread = unread_count(current_user)
+            if current_user.has_role(Role.moderator):
+                from app.moderation.services import pending_total
+
+                moderation_pending = pending_total()
         return {
             "current_locale": str(get_locale()),
             "high_contrast": session.get("contrast") == "high",
             "unread_notifications": unread,
+            "moderation_pending": moderation_pending,
             "button_form": ButtonForm,
             "Role": Role,
         }
@@ -161,11 +171,12 @@ def _register_cli(app):
     from app.api.cli import api_keys_cli
     from app.audit.cli import audit_cli
     from app.mail.cli import mail_cli
+    from app.moderation.cli import moderation_cli
     from app.notifications.cli import notifications_cli
     from app.proposals.cli import proposals_cli
     from app.reports.cli import reports_cli
     from app.seed.cli import seed_cli
 
     for group in (users_cli, audit_cli, mail_cli, notifications_cli, seed_cli, api_keys_cli, reports_cli,
-                  proposals_cli):
+                  proposals_cli, moderation_cli):
         app.cli.add_command(group)

@@ -12,6 +12,7 @@ from tests.access_tables import (
     comments,
     commons,
     debates,
+    moderation,
     opportunities,
     pacts,
     pacts_office,
@@ -105,7 +106,8 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "report_id": 1, "token_id": 1, "service_code": "nothing", "unknown": "nothing", "fmt": "json",
                "proposal_id": 1}
 
-for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities):
+for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities,
+               moderation):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)
     SAMPLE_ARGS.update(_table.SAMPLE_ARGS)

@@ -266,7 +266,20 @@ def test_login_of_a_blocked_user_is_refused_with_an_explanation(client, make_use
 
     assert response.status_code == 200
     assert_field_error(response, "password", "This account has been blocked by the moderators.")
-    assert "how to appeal" in text_of(response)
+    assert "To contest it, write to moderazione@piazza.example.org." in text_of(response)
+    assert "_user_id" not in session_of(client)
+
+
+def test_a_blocked_user_reads_when_and_why(client, make_user):
+    from datetime import datetime, timezone
+
+    make_user(email="blocked2@example.org", is_blocked=True, blocked_at=datetime(2026, 11, 5, 10, tzinfo=timezone.utc),
+              block_reason="Pubblicità ripetuta in tutte le discussioni")
+
+    response = sign_in(client, "blocked2@example.org")
+
+    assert_field_error(response, "password", "This account was blocked by the moderators on November 5, 2026: "
+                                             "Pubblicità ripetuta in tutte le discussioni.")
     assert "_user_id" not in session_of(client)
 
 

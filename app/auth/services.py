@@ -104,6 +104,20 @@ def confirm_email(token):
     return user
 
 
+def blocked_message(user):
+    """What a blocked user reads when login is refused: when, why, and whom to write to."""
+    from flask import current_app
+    from flask_babel import format_date
+
+    contact = current_app.config["MODERATION_CONTACT_EMAIL"]
+    if user.blocked_at is None:
+        return _("This account has been blocked by the moderators. To contest it, write to %(contact)s.",
+                 contact=contact)
+    return _("This account was blocked by the moderators on %(date)s: %(reason)s. "
+             "To contest it, write to %(contact)s.",
+             date=format_date(user.blocked_at, "long"), reason=user.block_reason or "", contact=contact)
+
+
 def authenticate(email, password):
     """The user with these credentials; InvalidCredentials or AccountBlocked otherwise."""
     user = find_by_email(email)
@@ -111,8 +125,7 @@ def authenticate(email, password):
     if user is None or not ok or user.deleted_at is not None:
         raise InvalidCredentials(_("Wrong email or password."))
     if user.is_blocked:
-        raise AccountBlocked(_("This account has been blocked by the moderators. "
-                               "You received an email with the reasons and how to appeal."))
+        raise AccountBlocked(blocked_message(user))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

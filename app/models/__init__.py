@@ -3,6 +3,7 @@ from app.models.audit import AuditChainHead, AuditEvent  # noqa: F401
 from app.models.base import DomainError, IllegalTransition, NotFound, PermissionDenied  # noqa: F401
 from app.models.messaging import Follow, Notification, OutboxEmail  # noqa: F401
 from app.models.photo import Photo  # noqa: F401
+from app.models.document import Document  # noqa: F401
 from app.models.place import Category, District, NeighbourhoodHouse  # noqa: F401
 from app.models.user import STAFF_ROLES, Department, NotificationPref, Role, User, UserRole  # noqa: F401
 from app.models.report import Flag, Report, ReportStatus, ReportUpdate, RoutingRule  # noqa: F401
@@ -50,3 +51,9 @@ from app.models.pact import (  # noqa: F401
     PactVolunteer,
 )
 from app.models.opportunity import HelpAnswer, HelpCall, HelpOffer  # noqa: F401
+from app.models.moderation import (  # noqa: F401
+    ModerationAppeal,
+    ModerationCase,
+    ModerationDecision,
+    ModerationWord,
+)

@@ -402,6 +402,8 @@ class PactReport(db.Model):
     review_note: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at = mapped_column(UTCDateTime)
+    #: Set by moderation; a hidden report shows as a notice on the pact's page.
+    hidden_at = mapped_column(UTCDateTime)
 
     pact: Mapped[Pact] = relationship(backref=db.backref("reports", order_by="PactReport.period_start",
                                                          cascade="all, delete-orphan"))

@@ -88,6 +88,9 @@ class User(UserMixin, db.Model):
     #: the identity is verified, then fixed (a Casa del Quartiere can correct it).
     birth_date = mapped_column(Date)
     is_blocked: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    #: When and why a moderator blocked the account (told to the user when login is refused).
+    blocked_at = mapped_column(UTCDateTime)
+    block_reason: Mapped[str | None] = mapped_column(Text)
 
     def age_on(self, day):
         """Whole years of age on ``day`` (a date), or None when the date of birth is unknown."""

@@ -22,7 +22,6 @@ from app.models.report import (
     OPEN_STATUSES,
     REPORTER_MOVES,
     STATUS_GROUPS,
-    Flag,
     Report,
     ReportStatus,
     ReportUpdate,
@@ -378,20 +377,10 @@ def colleagues(report):
 # --- flags ------------------------------------------------------------------------------------
 
 def flag(user, target_type, target_id, reason, text=None):
-    """Record a flag (one per user per item; a second one updates the reason)."""
-    if reason not in FLAG_REASONS:
-        raise DomainError(_("Choose a reason."), field="reason")
-    if reason == "other" and not (text or "").strip():
-        raise DomainError(_("Tell the moderators what is wrong."), field="text")
-    existing = db.session.scalar(select(Flag).where(Flag.target_type == target_type, Flag.target_id == target_id,
-                                                    Flag.user_id == user.id))
-    if existing is not None:
-        existing.reason, existing.text = reason, (text or "").strip() or None
-        return existing
-    item = Flag(target_type=target_type, target_id=target_id, user_id=user.id, reason=reason,
-                text=(text or "").strip() or None)
-    db.session.add(item)
-    return item
+    """Record a flag (one per user per item; a second one updates the reason): see app.moderation."""
+    from app.moderation.services import flag as moderation_flag
+
+    return moderation_flag(user, target_type, target_id, reason, text)
 
 
 def district_choices():

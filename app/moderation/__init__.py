@@ -1,0 +1,6 @@
+"""Moderation: flags, the queue, decisions with a statement of reasons, appeals, blocks, pre-moderation."""
+from flask import Blueprint
+
+bp = Blueprint("moderation", __name__)
+
+from app.moderation import queue_routes, routes  # noqa: E402,F401

@@ -11,4 +11,4 @@ from app.auth.access import public
 def openapi():
     """The OpenAPI document of the JSON API."""
     return jsonify(document())
-from app.api import auth, pacts, proposals, reports, tokens  # noqa: E402,F401  (their routes and OpenAPI operations)
+from app.api import auth, flags, pacts, proposals, reports, tokens  # noqa: E402,F401  (their routes and OpenAPI operations)

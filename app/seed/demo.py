@@ -18,6 +18,8 @@ STAFF = [
     ("admin@example.org", "Amministrazione Piazza", [Role.admin]),
     ("official@example.org", "Ufficio Tecnico (demo)", [Role.official, Role.citizen]),
     ("moderator@example.org", "Moderazione (demo)", [Role.moderator]),
+    # A second moderator: appeals are decided by a moderator other than the one who decided.
+    ("moderator2@example.org", "Seconda moderatrice (demo)", [Role.moderator]),
     ("facilitator@example.org", "Facilitatrice Roccafranca (demo)", [Role.facilitator]),
 ]
 
@@ -111,6 +113,7 @@ def seed_accounts(progress=None):
 def seed_demo(progress=None):
     """Everything the demo needs. Running it twice changes nothing the second time."""
     from app.seed.debates import seed_debates
+    from app.seed.moderation import seed_moderation
     from app.seed.outcomes import seed_outcomes
     from app.seed.pacts import seed_pacts
     from app.seed.proposals import demo_processes, seed_proposals
@@ -123,4 +126,5 @@ def seed_demo(progress=None):
     counts.update(seed_outcomes(demo_processes()))
     counts["debates"] = seed_debates()
     counts.update(seed_pacts())
+    counts["moderation cases"] = seed_moderation()
     return counts

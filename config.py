@@ -165,6 +165,13 @@ class Config:
     PHOTO_MAX_SIDE = int(os.environ.get("PHOTO_MAX_SIDE", "2048"))
     THUMB_MAX_SIDE = int(os.environ.get("THUMB_MAX_SIDE", "480"))
     PHOTOS_PER_ITEM = int(os.environ.get("PHOTOS_PER_ITEM", "3"))
+    # Document uploads (app/media/documents.py): PDFs only, rewritten page by page without
+    # scripts, actions, annotations, forms, attachments or metadata.
+    #: Largest PDF accepted, before it is rewritten.
+    DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+    #: Most pages a PDF may have (a project plan, a letter of consent: not a book).
+    DOCUMENT_MAX_PAGES = int(os.environ.get("DOCUMENT_MAX_PAGES", "50"))
+    DOCUMENTS_PER_ITEM = int(os.environ.get("DOCUMENTS_PER_ITEM", "3"))
 
     @staticmethod
     def check(config):

@@ -33,5 +33,8 @@ ACCESS.update({
     "pacts.remove_volunteer": ("citizen", "POST"),
     "pacts.new_report": ("citizen", "POST"),
     "pacts.pdf": ("public", "GET"),
+    # A proposal's PDFs (app/media/routes.py): public as a route, each document served only to
+    # those who may see its pact (tests/test_pact_attachments_http.py).
+    "media.document": ("public", "GET"),
 })
 SAMPLE_ARGS.update({"pact_id": 1, "request_id": 1, "number": 1, "volunteer_id": 1})

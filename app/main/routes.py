@@ -1,5 +1,5 @@
 """Home, /healthz, terms, privacy, contrast preference."""
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -65,3 +65,26 @@ def toggle_contrast():
     if ButtonForm().validate_on_submit():
         session["contrast"] = "normal" if session.get("contrast") == "high" else "high"
     return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
+
+
+@bp.route("/people/<int:user_id>")
+@public
+def person(user_id):
+    """A participant's public profile: name, what they wrote about themselves, their public contributions."""
+    from app.models.discussion import Debate
+    from app.models.proposal import Proposal, ProposalStatus
+    from app.models.user import User
+    from app.moderation.forms import FlagContentForm
+
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        abort(404)
+    proposals = debates = ()
+    if not user.is_blocked:
+        proposals = db.session.scalars(select(Proposal).where(
+            Proposal.author_id == user.id, Proposal.status != ProposalStatus.draft, Proposal.hidden_at.is_(None))
+            .order_by(Proposal.published_at.desc(), Proposal.id.desc()).limit(20)).all()
+        debates = db.session.scalars(select(Debate).where(Debate.author_id == user.id, Debate.hidden_at.is_(None))
+                                     .order_by(Debate.created_at.desc(), Debate.id.desc()).limit(20)).all()
+    return render_template("main/person.html", person=user, proposals=proposals, debates=debates,
+                           flag_form=FlagContentForm(prefix="fl"))

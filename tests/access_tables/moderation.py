@@ -6,3 +6,4 @@ ACCESS = {
     "moderation.transparency": ("public", "GET"),
 }
 SAMPLE_ARGS = {"target_type": "comment", "target_id": 1, "decision_id": 1}
+ACCESS["main.person"] = ("public", "GET")

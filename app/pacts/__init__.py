@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("pacts", __name__)
 
-from app.pacts import map_layer, office_routes, proponent_routes, routes  # noqa: E402,F401
+from app.pacts import attachments, map_layer, office_routes, proponent_routes, routes  # noqa: E402,F401

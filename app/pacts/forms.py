@@ -1,6 +1,10 @@
 """Forms of the citizens' side of a pact: the proposal, joining, versions, signing, volunteers, reports."""
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.media.services import _human_size
 from app.models.commons import CommonsKind
 from app.models.pact import PactKind
 from app.pacts.labels import SUPPORT_KIND_LABELS
@@ -29,6 +34,11 @@ MARKDOWN_HELP = _l("You can use **bold**, *italics*, lists (lines starting with 
 OWN_RESOURCES_TEMPLATE = _l("- People: \n- Tools: \n- Money for self-financing (EUR): ")
 
 SUPPORT_ROWS = 4
+
+#: What the file pickers offer (the server checks the content whatever the browser sends);
+#: their hints, which depend on the configured limits, are set by the views (file_hints).
+PHOTO_TYPES = {"accept": "image/jpeg,image/png,image/webp"}
+PDF_TYPES = {"accept": "application/pdf,.pdf"}
 
 
 class SupportRowForm(Form):
@@ -101,6 +111,8 @@ class PactForm(FlaskForm):
                                     "the City for the care of urban commons."))
     declare_privacy = BooleanField(_l("I consent to the processing of my personal data for this procedure and "
                                       "to the publication of the proposal once it is admitted."))
+    photos = MultipleFileField(_l("Photos of the commons (optional)"), render_kw=PHOTO_TYPES)
+    documents = MultipleFileField(_l("Documents in PDF (optional)"), render_kw=PDF_TYPES)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -183,3 +195,27 @@ class ReportForm(FlaskForm):
     results = TextAreaField(_l("Results against the objectives"), validators=[Optional(), Length(max=10000)],
                             render_kw={"rows": 4})
     problems = TextAreaField(_l("Problems met"), validators=[Optional(), Length(max=5000)], render_kw={"rows": 3})
+    photos = MultipleFileField(_l("Photos of the activities (optional)"), render_kw=PHOTO_TYPES)
+
+
+def file_hints(form):
+    """Put the configured limits in the hints of the form's photo and document pickers."""
+    cfg = current_app.config
+    photos = getattr(form, "photos", None)
+    if photos is not None:
+        photos.description = ngettext(
+            "JPEG, PNG or WebP, up to %(num)d photo of at most %(size)s. We remove the hidden data (such as the "
+            "GPS position) from every photo.",
+            "JPEG, PNG or WebP, up to %(num)d photos of at most %(size)s each. We remove the hidden data (such as "
+            "the GPS position) from every photo.",
+            cfg["PHOTOS_PER_ITEM"], size=_human_size(cfg["UPLOAD_MAX_BYTES"]))
+    documents = getattr(form, "documents", None)
+    if documents is not None:
+        documents.description = " ".join((
+            ngettext("PDF only, up to %(num)d file of at most %(size)s and %(pages)d pages.",
+                     "PDF only, up to %(num)d files of at most %(size)s and %(pages)d pages each.",
+                     cfg["DOCUMENTS_PER_ITEM"], size=_human_size(cfg["DOCUMENT_MAX_BYTES"]),
+                     pages=cfg["DOCUMENT_MAX_PAGES"]),
+            _("For example the project plan, or the consent of the owner of the place. We keep only the pages: "
+              "links, forms, scripts and attachments inside the files are removed.")))
+    return form

@@ -31,7 +31,7 @@ from app.models.pact import (
     RequestStatus,
 )
 from app.models.place import District
-from app.pacts import bp, registry, services, text
+from app.pacts import attachments, bp, registry, services, text
 from app.pacts.forms import (
     OWN_RESOURCES_TEMPLATE,
     SUPPORT_ROWS,
@@ -45,6 +45,7 @@ from app.pacts.forms import (
     VersionForm,
     VolunteerForm,
     WithdrawForm,
+    file_hints,
 )
 from app.pacts.labels import pact_kind_label, support_kind_label
 
@@ -196,6 +197,12 @@ def _prepare(form, user):
     form.commons_id.choices = _commons_choices()
     form.organisation_id.choices = [SelectChoice(0, _("Myself, %(name)s", name=user.display_name))] + [
         SelectChoice(o.id, o.name) for o in registry.represented_organisations(user)]
+    file_hints(form)
+
+
+def _files(form, name):
+    """The files sent in the picker ``name`` of ``form`` (checked by the media services, not here)."""
+    return request.files.getlist(getattr(form, name).name)
 
 
 def _float(value):
@@ -281,7 +288,8 @@ def new():
             form.commons_id.data = wanted
     if _valid(form):
         try:
-            pact = services.create_draft(user, **_fields(form))
+            pact = attachments.propose(user, _fields(form), photos=_files(form, "photos"),
+                                       documents=_files(form, "documents"))
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -346,7 +354,9 @@ def edit(pact_id):
         if _same_new_commons(pact.commons, fields.get("new_commons")):
             fields.pop("new_commons")  # unchanged: keep it rather than propose it again
         try:
-            services.update_draft(pact, user, **fields)
+            attachments.update(pact, user, fields, photos=_files(form, "photos"), documents=_files(form, "documents"),
+                               remove_photo_ids=request.form.getlist("remove_photo", type=int),
+                               remove_document_ids=request.form.getlist("remove_document", type=int))
         except DomainError as exc:
             if exc.status == 404:
                 abort(404)
@@ -522,7 +532,7 @@ def new_report(pact_id):
     pact = viewable_pact(pact_id)
     if not services.is_proponent(pact, user):
         abort(403)
-    form = ReportForm()
+    form = file_hints(ReportForm())
     if request.method == "GET":
         # The period starts where the last report ended (or with the pact), up to yesterday.
         ended = [r.period_end for r in pact.reports if r.review.value != "needs_changes"]
@@ -530,8 +540,9 @@ def new_report(pact_id):
         form.period_end.data = registry.rome_today() - timedelta(days=1)
     if form.validate_on_submit():
         try:
-            services.file_report(
-                pact, user, period_start=form.period_start.data, period_end=form.period_end.data,
+            attachments.file_report(
+                pact, user, photos=_files(form, "photos"),
+                period_start=form.period_start.data, period_end=form.period_end.data,
                 is_final=bool(form.is_final.data), activities=form.activities.data, events=form.events.data or "",
                 beneficiaries_reached=form.beneficiaries_reached.data, volunteer_hours=form.volunteer_hours.data or 0,
                 resources_proponents=form.resources_proponents.data or "",

@@ -81,10 +81,10 @@ def pact_report_photos(report):
 
 @bp.app_template_filter("file_size")
 def file_size(n_bytes):
-    """A file's size for people, in the page's language: "820 KB", "1,4 MB"."""
+    """A file's size for people, in the page's language: "820 KB", "1,4 MB" (never split across lines)."""
     if n_bytes >= 1024 * 1024:
-        return f"{format_decimal(n_bytes / (1024 * 1024), format='#,##0.#')} MB"
-    return f"{format_decimal(max(1, round(n_bytes / 1024)), format='#,##0')} KB"
+        return f"{format_decimal(n_bytes / (1024 * 1024), format='#,##0.#')}\u00a0MB"
+    return f"{format_decimal(max(1, round(n_bytes / 1024)), format='#,##0')}\u00a0KB"
 
 
 # --- changing them -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ Where a test reads a service's message, it asks for it in English (force_locale)
 depend on the Italian catalogue.
 """
 import io
+from datetime import timedelta
 
 import pytest
 from flask import current_app
@@ -27,7 +28,7 @@ from app.media.documents import (
 )
 from app.media.services import UnsafeUpload, photo_for_key, photos_of
 from app.models import AuditEvent, Document, Photo
-from app.models.base import DomainError, PermissionDenied
+from app.models.base import DomainError, PermissionDenied, utcnow
 from app.models.pact import PactReport, PactStatus, ReportReview
 from app.pacts import attachments, services
 from tests.pact_builders import advance, draft, pact_world, step_to
@@ -277,10 +278,6 @@ def _report(world, pact_id, photos):
 
 
 def test_a_report_carries_up_to_three_photos_seen_as_the_report_is(app_ctx, upload_dir):
-    from datetime import timedelta
-
-    from app.models.base import utcnow
-
     world = pact_world()
     pact_id = advance(world, S.active, now=utcnow() - timedelta(days=30))
     with pytest.raises(UnsafeUpload) as refused:
@@ -298,3 +295,8 @@ def test_a_report_carries_up_to_three_photos_seen_as_the_report_is(app_ctx, uplo
     services.review_report(report, world.user("official"), accepted=True)
     db.session.commit()
     assert report.review == ReportReview.accepted and attachments.report_visible(report, None)
+    report.hidden_at = utcnow()  # hidden by moderation: the public page shows a notice instead
+    assert not attachments.report_visible(report, None)
+    assert not attachments.report_visible(report, world.user("author"))
+    assert attachments.report_visible(report, world.user("official"))
+    assert attachments.report_visible(report, world.user("moderator"))

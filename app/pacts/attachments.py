@@ -20,6 +20,7 @@ from app.media.services import UnsafeUpload, attach_photos, photos_of, register_
 from app.media.storage import get_storage
 from app.models.base import DomainError, PermissionDenied
 from app.models.pact import Pact, PactReport, PactStatus, ReportReview
+from app.models.user import Role
 from app.pacts import bp, services
 
 S = PactStatus
@@ -42,10 +43,13 @@ def _viewer():
 
 
 def report_visible(report, user):
-    """An accepted report of a public pact to everyone; any other report to its proponents and the office."""
+    """An accepted report of a public pact to everyone; any other report to its proponents and the office;
+    a report hidden by moderation to the office and moderators only."""
     pact = report.pact
     if not services.can_view(pact, user):
         return False
+    if getattr(report, "hidden_at", None) is not None:
+        return user is not None and (user.has_role(Role.moderator) or services.is_office(pact, user))
     if report.review == ReportReview.accepted and pact.is_public:
         return True
     return services.is_proponent(pact, user) or (pact.submitted_at is not None and services.is_office(pact, user))
@@ -75,8 +79,8 @@ def pact_attachments(pact):
 
 @bp.app_template_global()
 def pact_report_photos(report):
-    """The photos of one report."""
-    return photos_of(REPORT, report.id)
+    """The photos of one report the viewer may see (none of a report hidden by moderation, but to staff)."""
+    return photos_of(REPORT, report.id) if report_visible(report, _viewer()) else []
 
 
 @bp.app_template_filter("file_size")

@@ -78,6 +78,15 @@ def test_a_hostile_pdf_keeps_its_pages_and_text_and_loses_everything_active(app_
     assert reader.metadata is None and "/Names" not in reader.trailer["/Root"]
 
 
+def test_what_the_copy_would_let_through_is_refused_not_stored(app_ctx, monkeypatch):
+    from app.media import documents
+
+    monkeypatch.setattr(documents, "EXCLUDED_KEYS", ())  # as if the copy kept annotations and actions
+    with pytest.raises(UnsafeUpload) as refused:
+        prepare_pdf(hostile_pdf(), "piano.pdf")
+    assert refused.value.reason == "active_content"
+
+
 def test_a_plain_pdf_is_rewritten_not_stored_as_sent(app_ctx):
     original = plain_pdf(pages=3)
     prepared = prepare_pdf(original, "lettera.pdf")

@@ -34,10 +34,14 @@ CONTENT_TYPE = "application/pdf"
 EXCLUDED_KEYS = ("/Annots", "/AA", "/A", "/JS", "/JavaScript", "/OpenAction", "/URI", "/EmbeddedFiles", "/EF",
                  "/RichMediaContent", "/Metadata", "/PieceInfo", "/B", "/Thumb")
 
-#: Names that must not appear anywhere in what we write: if one does, we refuse rather than store.
-#: Long names only, so that compressed image bytes cannot match them by chance.
-FORBIDDEN = re.compile(rb"/(?:JavaScript|OpenAction|EmbeddedFiles?|AcroForm|XFA|Launch|RichMedia|SubmitForm"
-                       rb"|ImportData|GoToE)\b")
+#: Names that must not appear as a key or a value anywhere in the structure we write: if one does,
+#: we refuse rather than store (defence in depth: EXCLUDED_KEYS should already have left them out).
+FORBIDDEN_NAMES = frozenset({"/JavaScript", "/JS", "/OpenAction", "/AA", "/Annots", "/Launch", "/URI",
+                             "/EmbeddedFile", "/EmbeddedFiles", "/AcroForm", "/XFA", "/RichMedia", "/SubmitForm",
+                             "/ImportData", "/GoToE", "/GoToR", "/Metadata"})
+#: The same names in the bytes written, long ones only, so that compressed data cannot match by chance.
+FORBIDDEN_BYTES = re.compile(rb"/(?:JavaScript|OpenAction|EmbeddedFiles?|AcroForm|XFA|Launch|RichMedia|SubmitForm"
+                             rb"|ImportData|GoToE)\b")
 
 #: The PDF header may follow a little junk (the specification tolerates it within the first KB).
 HEADER = b"%PDF-"
@@ -109,16 +113,44 @@ def _rewrite(data, max_pages, name):
                                     max_pages, name=name), reason="too_many_pages")
     writer = PdfWriter()
     for page in reader.pages:
+        # Streams are copied as they are (never decoded here: no decompression bombs, no slow parsing).
         writer.add_page(page, excluded_keys=EXCLUDED_KEYS)
-    for page in writer.pages:
-        # Content streams compressed: the bytes check below then reads only our own structure.
-        page.compress_content_streams()
     # Whatever the clone brought along and nothing refers to any more is not written.
     writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
     writer.metadata = None  # no /Info, not even pypdf's /Producer
+    if _has_forbidden_names(writer):
+        raise UnsafeUpload(_could_not_clean(name), reason="active_content")
     out = BytesIO()
     writer.write(out)
     return out.getvalue(), count
+
+
+def _has_forbidden_names(writer):
+    """True if any object reachable from the new document's catalog has a FORBIDDEN_NAMES key or name value."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    stack, seen = [writer.root_object], set()
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, IndirectObject):
+            if (obj.idnum, obj.generation) in seen:
+                continue
+            seen.add((obj.idnum, obj.generation))
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):
+            if any(key in FORBIDDEN_NAMES for key in obj):
+                return True
+            stack.extend(obj.values())
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+        elif isinstance(obj, NameObject) and obj in FORBIDDEN_NAMES:
+            return True
+    return False
+
+
+def _could_not_clean(name):
+    return _("“%(name)s” could not be cleaned of its active content: print it to a new PDF and add that instead.",
+             name=name)
 
 
 def prepare_pdf(source, filename=None):
@@ -142,9 +174,8 @@ def prepare_pdf(source, filename=None):
         # Malformed input makes pypdf raise many types (PdfReadError, ValueError, KeyError,
         # RecursionError...): all mean "not a PDF we can read".
         raise UnsafeUpload(_not_a_pdf(name), reason="type") from None
-    if not clean.startswith(HEADER) or FORBIDDEN.search(clean):
-        raise UnsafeUpload(_("“%(name)s” could not be cleaned of its active content: print it to a new PDF and "
-                             "add that instead.", name=name), reason="active_content")
+    if not clean.startswith(HEADER) or FORBIDDEN_BYTES.search(clean):
+        raise UnsafeUpload(_could_not_clean(name), reason="active_content")
     if len(clean) > 2 * max_bytes:
         raise UnsafeUpload(_("“%(name)s” is too large (more than %(size)s).", name=name,
                              size=_human_size(max_bytes)), reason="too_large")

@@ -1,18 +1,18 @@
 """Flags in the JSON API: flagContent, for app clients (the same rules as the flag forms)."""
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 
 from app.api import bp
 from app.api.auth import ERROR, VALIDATION_ERROR, invalid, iso_utc, json_body
 from app.api.openapi import add_operation, add_schema
-from app.api.reports import _json, _per_token_user
+from app.api.reports import _json
 from app.auth.access import api_user, token_required
 from app.errors import error_response
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models.base import DomainError, NotFound, PermissionDenied
 from app.models.report import Flag
 from app.moderation import services
+from app.moderation.limits import flag_limits
 from app.moderation.registry import KINDS
 
 
@@ -20,16 +20,9 @@ from app.moderation.registry import KINDS
 TARGET_TYPES = ("report", "proposal", "comment", "debate", "pact", "pact_report", "help_call", "photo", "user")
 
 
-def _flag_limit():
-    from app.moderation.limits import limit_for
-
-    return limit_for("FLAG_LIMIT", "NEW_ACCOUNT_FLAG_LIMIT")
-
-
 @bp.route("/flags", methods=["POST"])
 @token_required
-@limiter.limit(_flag_limit, key_func=_per_token_user)
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT_PER_ADDRESS"], key_func=get_remote_address)
+@flag_limits()
 def flag_content():
     """Flag an item as the token's user: 201 for a new flag, 200 when it updated the user's earlier one."""
     data = json_body()

@@ -23,7 +23,6 @@ from app.api.reports import (
     _absolute,
     _json,
     _limit,
-    _per_token_user,
     _query,
     decode_cursor,
 )
@@ -33,6 +32,7 @@ from app.extensions import db, limiter
 from app.models.base import DomainError, NotFound, PermissionDenied
 from app.models.place import Category, District
 from app.models.proposal import Process, Proposal, ProposalStatus
+from app.moderation.limits import account_key
 from app.proposals import queries, services
 from app.proposals.services import SupportClosed, SupportLimitReached
 
@@ -180,7 +180,7 @@ def _refusal(exc):
 
 @bp.route("/proposals/<int:proposal_id>/support", methods=["POST"])
 @token_required
-@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], key_func=_per_token_user,
+@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], key_func=account_key,
                deduct_when=lambda response: response.status_code == 201)
 def support_proposal(proposal_id):
     """Support a proposal as the token's user: 201 when the support is new, 200 when it existed."""

@@ -4,30 +4,22 @@ community rules, and the public transparency report. The moderators' own pages a
 from flask import abort, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_limiter.util import get_remote_address
 
 from app.auth.access import citizen_required, login_required, public
-from app.extensions import db, limiter
-from app.http import per_account, safe_next, show_domain_error
+from app.extensions import db
+from app.http import safe_next, show_domain_error
 from app.models.base import DomainError, NotFound
 from app.models.moderation import ModerationDecision
 from app.moderation import bp, services
 from app.moderation.forms import AppealForm, FlagContentForm
+from app.moderation.limits import flag_limits
 from app.moderation.registry import kind_for
 from app.moderation.rules import RULES
 
 
-def flag_limit():
-    """Flags per account: tighter for accounts younger than NEW_ACCOUNT_HOURS."""
-    from app.moderation.limits import limit_for
-
-    return limit_for("FLAG_LIMIT", "NEW_ACCOUNT_FLAG_LIMIT")
-
-
 @bp.route("/flags/<target_type>/<int:target_id>", methods=["POST"])
 @citizen_required
-@limiter.limit(flag_limit, key_func=per_account)
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT_PER_ADDRESS"], key_func=get_remote_address)
+@flag_limits()
 def flag(target_type, target_id):
     """Flag any moderatable item (pact texts and reports, photos, profiles, calls for help...)."""
     kind = kind_for(target_type)

@@ -25,11 +25,12 @@ setup: $(VENV)/.installed translations vendor
 
 setup-dev: $(VENV)/.installed-dev translations system-deps vendor
 
-## Leaflet and leaflet.markercluster from npm into app/static/vendor (for LEAFLET_LOCAL=1), once.
-## Without npm the map still works from the CDN, so that is a warning, not an error.
+## Leaflet, leaflet.markercluster and Leaflet-Geoman from npm into app/static/vendor (for LEAFLET_LOCAL=1),
+## again whenever a package is missing. Without npm the map still works from the CDN: a warning, not an error.
 VENDOR_DIR := app/static/vendor
 vendor:
-	@if [ -f $(VENDOR_DIR)/node_modules/leaflet/dist/leaflet.js ]; then :; \
+	@if [ -f $(VENDOR_DIR)/node_modules/leaflet/dist/leaflet.js ] \
+	   && [ -f $(VENDOR_DIR)/node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js ]; then :; \
 	elif command -v npm >/dev/null 2>&1; then npm ci --prefix $(VENDOR_DIR) --no-audit --no-fund; \
 	else echo "npm not found: Leaflet will load from the CDN; LEAFLET_LOCAL=1 and the browser tests need 'make vendor' with npm." >&2; fi
 

@@ -125,7 +125,8 @@ def path_for(endpoint, **values):
 
 #: Of the npm packages under static/vendor, only their built files are served: the packages also
 #: hold example pages, sources and metadata that have no business on our origin.
-VENDOR_SERVED = ("vendor/node_modules/leaflet/dist/", "vendor/node_modules/leaflet.markercluster/dist/")
+VENDOR_SERVED = ("vendor/node_modules/leaflet/dist/", "vendor/node_modules/leaflet.markercluster/dist/",
+                 "vendor/node_modules/@geoman-io/leaflet-geoman-free/dist/")
 
 
 def restrict_vendor_files():

@@ -131,7 +131,7 @@ def test_a_commons_page_shows_its_facts_calls_and_public_pacts_only(app, client,
     assert response.status_code == 200
     for expected in ("Cortile Pestalozzi", "school courtyard", "Via Banfo 32", "Istituto Pestalozzi",
                      "consent recorded", "Delibera del consiglio", "heritage protection", "Cura del cortile",
-                     "Cinque volontari", "1 past call", "Bando scaduto", "Patto attivo", 'id="report-map"'):
+                     "Cinque volontari", "1 past call", "Bando scaduto", "Patto attivo", 'id="commons-map"'):
         assert expected in page, expected
     assert "Bozza privata" not in page
     assert "For the office" not in page

@@ -1,4 +1,11 @@
-"""The registry of commons on the shared map: every visible commons with a point (outlines stay points)."""
+"""The registry of commons on the shared map: every visible commons with a point, and its outline.
+
+The feature stays a Point (the map's contract: one position per item, clustered by the server); a
+commons with an outline carries it as ``properties.outline``, a GeoJSON Polygon or MultiPolygon
+that map.js draws under the marker.
+"""
+import json
+
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy import select
@@ -28,15 +35,20 @@ class CommonsLayer(MapLayer):
         return stmt
 
     def points(self, bbox, filters):
-        return self._rows(filters).where(geo.within_bbox(Commons.lat, Commons.lon, bbox)).order_by(Commons.id.desc())
+        # The outline only here: clusters never need it.
+        return (self._rows(filters).add_columns(Commons.geometry)
+                .where(geo.within_bbox(Commons.lat, Commons.lon, bbox)).order_by(Commons.id.desc()))
 
     def clusters(self, bbox, filters, cell_deg):
         return grid_clusters(self._rows(filters), Commons.lat, Commons.lon, bbox, cell_deg)
 
     def properties(self, row):
         summary = commons_kind_label(row.kind) + (f" · {row.address}" if row.address else "")
-        return {"title": row.name, "url": path_for("commons.detail", commons_id=row.id), "kind": row.kind.value,
-                "summary": summary}
+        properties = {"title": row.name, "url": path_for("commons.detail", commons_id=row.id),
+                      "kind": row.kind.value, "summary": summary}
+        if row.geometry:
+            properties["outline"] = json.loads(row.geometry)
+        return properties
 
 
 def register():

@@ -98,6 +98,12 @@ add_schema("MapPointFeature", {
                 "title": {"type": "string"},
                 "summary": {"type": "string"},
                 "url": {"type": "string", "description": "The item's page on this site, when it has one."},
+                "outline": {"type": "object", "required": ["type", "coordinates"],
+                            "description": "The item's area, when it has one (urban commons): a GeoJSON "
+                                           "Polygon or MultiPolygon, lon/lat. The feature's geometry stays "
+                                           "its point.",
+                            "properties": {"type": {"enum": ["Polygon", "MultiPolygon"]},
+                                           "coordinates": {"type": "array"}}},
             },
             "additionalProperties": True,
         },

@@ -94,6 +94,8 @@
       referrerPolicy: "strict-origin-when-cross-origin"
     }).addTo(map);
 
+    /* Outlines of the items that have an area (urban commons), under every marker. */
+    this.outlineLayer = L.featureGroup().addTo(map);
     this.clusterLayer = L.layerGroup().addTo(map);
     /* Near-identical positions at street level (two reports of the same pothole) are grouped in
        the browser when leaflet.markercluster is there; it spiderfies them at the last zoom. */
@@ -297,6 +299,12 @@
         gone[marker.options.piazzaCluster ? "clusters" : "points"].push(marker);
       }
     });
+    gone.points.forEach(function (m) {
+      if (m.options.piazzaOutline) { self.outlineLayer.removeLayer(m.options.piazzaOutline); }
+    });
+    added.points.forEach(function (m) {
+      if (m.options.piazzaOutline) { self.outlineLayer.addLayer(m.options.piazzaOutline); }
+    });
     gone.clusters.forEach(function (m) { self.clusterLayer.removeLayer(m); });
     added.clusters.forEach(function (m) { self.clusterLayer.addLayer(m); });
     if (this.pointLayer.removeLayers) {  /* markercluster: batch operations are much faster */
@@ -331,8 +339,33 @@
          thousands) would bury the list behind the map. */
       keyboard: false,
       riseOnHover: true,
-      piazzaLayer: p.layer
+      piazzaLayer: p.layer,
+      piazzaOutline: this.outline(feature)
     });
+    var self = this;
+    /* A function, not an element: the marker and its outline each build their own copy. */
+    var popup = function () { return self.popupContent(p); };
+    marker.bindPopup(popup);
+    if (marker.options.piazzaOutline) { marker.options.piazzaOutline.bindPopup(popup); }
+    return marker;
+  };
+
+  /* The area of an item that has one (properties.outline, a GeoJSON Polygon or MultiPolygon),
+     drawn under its marker; the marker stays the thing to click, tap or reach from the list. */
+  PiazzaMap.prototype.outline = function (feature) {
+    var p = feature.properties;
+    var geometry = p.outline;
+    if (!geometry || (geometry.type !== "Polygon" && geometry.type !== "MultiPolygon")) { return null; }
+    try {
+      return L.geoJSON(geometry, {
+        style: function () { return { className: "map-outline map-outline--" + p.layer }; }
+      });
+    } catch (e) {
+      return null;  /* a malformed outline: the marker alone */
+    }
+  };
+
+  PiazzaMap.prototype.popupContent = function (p) {
     var popup = make("div", "map-popup");
     popup.appendChild(make("span", "map-item-layer", this.layerText(p.layer, "item_label")));
     var title;
@@ -344,8 +377,7 @@
     }
     popup.appendChild(title);
     if (p.summary) { popup.appendChild(make("span", "map-item-summary", p.summary)); }
-    marker.bindPopup(popup);
-    return marker;
+    return popup;
   };
 
   PiazzaMap.prototype.clusterMarker = function (feature) {

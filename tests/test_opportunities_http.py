@@ -142,7 +142,7 @@ def test_a_representative_posts_a_call_in_rome_time(app, client, login_as, world
     login_as(world.representative)
     form = text_of(client.get("/opportunities/new"))
     assert f'value="organisation-{world.organisation_id}"' in form
-    assert f'value="pact-{world.active_pact_id}"' in form and "proposal-picker" in form
+    assert f'value="pact-{world.active_pact_id}"' in form and "help-call-picker" in form
     data = call_form(world)
     response = client.post("/opportunities/new", data=data)
     assert response.status_code == 302

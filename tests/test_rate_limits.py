@@ -6,12 +6,14 @@ The limiter is a module-level singleton: each test resets its counters at the en
 """
 import html
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db, limiter
+from app.models.base import utcnow
 from tests.conftest import TEST_PASSWORD, make_config
 from tests.http_helpers import count_users, english, register, sign_in
 
@@ -210,11 +212,50 @@ def test_registration_from_another_address_is_not_limited(limited_app):
     assert count_users(limited_app) == 3
 
 
-def test_new_reports_are_limited_per_account(app, database_url, tmp_path, make_user):
-    from app.seed.demo import seed_places
+# --- new content and flags: per account (tighter for new accounts) and per address ----------------
+
+OLD = {"created_at": utcnow() - timedelta(days=30)}
+DEBATE = {"title": "Un mercato in piazza?", "body": "Ogni sabato mattina.", "category_id": "0", "district_id": "0"}
+
+
+@pytest.fixture
+def limits(app, database_url, tmp_path):
+    """``limits(**config)``: the app with rate limits on and these limits (the rest generous)."""
+    built = []
+
+    def build(**config):
+        settings = {"CONTENT_LIMIT": "100 per hour", "NEW_ACCOUNT_CONTENT_LIMIT": "100 per hour",
+                    "CONTENT_LIMIT_PER_ADDRESS": "100 per hour", "FLAG_LIMIT": "100 per hour",
+                    "NEW_ACCOUNT_FLAG_LIMIT": "100 per hour", "FLAG_LIMIT_PER_ADDRESS": "100 per hour", **config}
+        limited = create_app(make_config(database_url, tmp_path, RATELIMIT_ENABLED=True, **settings))
+        limiter.reset()
+        built.append(limited)
+        return limited
+
+    yield build
+    limiter.reset()
+    for limited in built:
+        with limited.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def signed_in(limited, user, environ=ATTACKER):
     from tests.conftest import login
 
-    limited = create_app(make_config(database_url, tmp_path, RATELIMIT_ENABLED=True, CONTENT_LIMIT="2 per hour"))
+    client = client_from(limited, environ)
+    login(client, user)
+    return client
+
+
+def open_debates(client, n):
+    return [client.post("/debates/new", data={**DEBATE, "title": f"Dibattito {i}"}).status_code for i in range(n)]
+
+
+def test_new_reports_are_limited_per_account(limits, make_user):
+    from app.seed.demo import seed_places
+
+    limited = limits(CONTENT_LIMIT="2 per hour")
     with limited.app_context():
         seed_places()
         db.session.commit()
@@ -223,11 +264,113 @@ def test_new_reports_are_limited_per_account(app, database_url, tmp_path, make_u
 
         geo.clear_cache()
         category_id = db.session.scalar(select(Category.id).where(Category.slug == "rifiuti"))
-    limiter.reset()
-    client = limited.test_client()
-    login(client, make_user())
+    client = signed_in(limited, make_user(**OLD))
     form = {"category_id": str(category_id), "title": "Rifiuti", "description": "Sacchi.",
             "lat": "45.045", "lon": "7.678", "district_id": "0", "confirmed_new": "1"}
     statuses = [client.post("/reports/new", data=form).status_code for _ in range(3)]
-    limiter.reset()
     assert statuses == [302, 302, 429]
+
+
+def test_a_brand_new_account_reaches_the_tighter_content_limit_first(limits, make_user):
+    limited = limits(CONTENT_LIMIT="3 per hour", NEW_ACCOUNT_CONTENT_LIMIT="1 per hour")
+    newcomer = signed_in(limited, make_user())
+    veteran = signed_in(limited, make_user(**OLD))
+
+    assert open_debates(newcomer, 2) == [302, 429]
+    assert open_debates(veteran, 4) == [302, 302, 302, 429]
+    assert_too_many_requests(newcomer.post("/debates/new", data=DEBATE))
+
+
+def test_a_form_sent_back_with_errors_does_not_count(limits, make_user):
+    limited = limits(CONTENT_LIMIT="1 per hour", NEW_ACCOUNT_CONTENT_LIMIT="1 per hour")
+    client = signed_in(limited, make_user(**OLD))
+    assert client.post("/debates/new", data={**DEBATE, "title": ""}).status_code == 200
+    assert open_debates(client, 2) == [302, 429]
+
+
+def test_the_per_address_limit_stops_many_accounts_from_one_address(limits, make_user):
+    limited = limits(CONTENT_LIMIT_PER_ADDRESS="2 per hour")
+    accounts = [signed_in(limited, make_user(**OLD)) for _ in range(3)]
+
+    assert [open_debates(client, 1)[0] for client in accounts] == [302, 302, 429]
+    # the same kind of account elsewhere is not affected
+    assert open_debates(signed_in(limited, make_user(**OLD), ELSEWHERE), 1) == [302]
+
+
+def test_each_kind_of_content_keeps_its_own_counter(limits, make_user):
+    limited = limits(NEW_ACCOUNT_CONTENT_LIMIT="1 per hour")
+    debate_id = _debates_by(limited, make_user(**OLD), 1)[0]
+    client = signed_in(limited, make_user())
+
+    comments = [client.post(f"/comments/debate/{debate_id}", data={"body": f"Commento {i}"}).status_code
+                for i in range(2)]
+
+    assert comments == [302, 429]
+    # writing comments does not use up the debates
+    assert open_debates(client, 2) == [302, 429]
+
+
+def _debates_by(limited, author, n):
+    from app.models.discussion import Debate
+
+    with limited.app_context():
+        rows = [Debate(author_id=author.id, title=f"Dibattito {i}", body="Testo.") for i in range(n)]
+        db.session.add_all(rows)
+        db.session.commit()
+        return [row.id for row in rows]
+
+
+def flag(client, debate_id):
+    return client.post(f"/flags/debate/{debate_id}", data={"fl-reason": "spam", "next": "/debates"}).status_code
+
+
+def test_flags_are_limited_per_account_tighter_for_new_accounts(limits, make_user):
+    limited = limits(FLAG_LIMIT="3 per hour", NEW_ACCOUNT_FLAG_LIMIT="1 per hour")
+    debate_ids = _debates_by(limited, make_user(**OLD), 4)
+    newcomer = signed_in(limited, make_user())
+    veteran = signed_in(limited, make_user(**OLD))
+
+    assert [flag(newcomer, i) for i in debate_ids[:2]] == [302, 429]
+    assert [flag(veteran, i) for i in debate_ids] == [302, 302, 302, 429]
+    # the flag form of a debate's page is limited the same way (with its own counter)
+    on_page = [newcomer.post(f"/debates/{i}/flag", data={"fl-reason": "spam"}) for i in debate_ids[2:]]
+    assert on_page[0].status_code == 302
+    assert_too_many_requests(on_page[1])
+
+
+def test_flags_from_one_address_are_limited_across_accounts(limits, make_user):
+    limited = limits(FLAG_LIMIT_PER_ADDRESS="2 per hour")
+    debate_ids = _debates_by(limited, make_user(**OLD), 1)
+    statuses = [flag(signed_in(limited, make_user(**OLD)), debate_ids[0]) for _ in range(3)]
+    assert statuses == [302, 302, 429]
+
+
+def test_the_json_api_answers_a_refusal_in_json(limits, make_user):
+    from app.api.tokens import issue_token
+    from app.models import User
+
+    limited = limits(NEW_ACCOUNT_CONTENT_LIMIT="1 per hour")
+    user = make_user()
+    with limited.app_context():
+        _token, secret = issue_token(db.session.get(User, user.id), "test")
+        db.session.commit()
+    client = client_from(limited, ATTACKER)
+    headers = {"Authorization": f"Bearer {secret}"}
+    body = {"title": "Lampione", "description": "Spento.", "category": "nessuna", "lat": 45.045, "lon": 7.678}
+    # refused requests (an unknown category here) do not count; the token's account is the one counted
+    assert client.post("/api/v1/reports", json=body, headers=headers).status_code == 422
+    with limited.app_context():
+        from app.seed.demo import seed_places
+
+        seed_places()
+        db.session.commit()
+        from app import geo
+
+        geo.clear_cache()
+    body["category"] = "illuminazione"
+    assert client.post("/api/v1/reports", json=body, headers=headers).status_code == 201
+
+    response = client.post("/api/v1/reports", json=body, headers=headers)
+
+    assert response.status_code == 429 and response.mimetype == "application/json"
+    assert response.get_json()["error"]["code"] == "rate_limited"

@@ -19,10 +19,12 @@ from app.api.auth import ERROR, VALIDATION_ERROR, invalid, iso_utc, json_body
 from app.api.openapi import add_operation, add_schema
 from app.auth.access import api_user, public, token_required
 from app.errors import error_response
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models.base import DomainError, NotFound, PermissionDenied
 from app.models.place import Category, District
 from app.models.report import STATUS_GROUPS, Report
+from app.moderation import holds
+from app.moderation.limits import content_limits
 from app.reports import services
 
 DEFAULT_LIMIT = 20
@@ -210,18 +212,16 @@ def report_fields(data):
     return fields
 
 
-def _per_token_user():
-    """Rate-limit key: the token's account."""
-    user = api_user()
-    return f"user:{user.id}" if user is not None else "anonymous"
-
-
 @bp.route("/reports", methods=["POST"])
 @token_required
-@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], key_func=_per_token_user,
-               deduct_when=lambda response: response.status_code == 201)
+@content_limits(success=(201,))
 def create_report():
-    """Place a report as the token's user (no photos through the JSON API yet)."""
+    """Place a report as the token's user (no photos through the JSON API yet).
+
+    A report that pre-moderation holds is created all the same (201) with ``"held": true``: it is
+    published once a moderator approves it, and until then getReport answers 404 like for any
+    report that is not public.
+    """
     data = json_body()
     if data is None:
         return error_response(400, _("Send the report as a JSON object."), code="bad_request")
@@ -232,8 +232,9 @@ def create_report():
     except DomainError as exc:
         db.session.rollback()
         return invalid(exc.message, _error_field(exc))
+    held = holds.is_held("report", report)
     db.session.commit()
-    response = jsonify(report_json(report))
+    response = jsonify({**report_json(report), "held": held})
     response.headers["Location"] = _absolute(url_for("api.get_report", report_id=report.id))
     return response, 201
 
@@ -282,6 +283,9 @@ add_schema("Report", {
         "updated_at": {"type": "string", "format": "date-time"},
         "url": {"type": "string", "format": "uri", "description": "The report's public page."},
         "updates": {"type": "array", "items": {"$ref": "#/components/schemas/ReportUpdate"}},
+        "held": {"type": "boolean",
+                 "description": "Only in createReport's answer: true when pre-moderation holds the report until a "
+                                "moderator approves it (getReport answers 404 until then)."},
     },
 })
 add_schema("ReportList", {

@@ -18,6 +18,8 @@ from app.http import per_account
 from app.labels import FLAG_REASON_LABELS
 from app.markdown import render as render_markdown
 from app.models.base import DomainError, NotFound, utcnow
+from app.moderation import holds
+from app.moderation.limits import content_limits, flag_limits
 from app.reports.forms import FlagForm
 
 
@@ -44,8 +46,10 @@ def _form_page(form, spec, item, mode, comment=None):
 
 @bp.route("/comments/<target_type>/<int:target_id>", methods=["POST"])
 @citizen_required
+# COMMENT_LIMIT keeps the pace of a conversation; content_limits() the volume per account and address.
 @limiter.limit(lambda: current_app.config.get("COMMENT_LIMIT", "10 per minute;200 per day"),
                key_func=per_account, deduct_when=lambda response: response.status_code == 302)
+@content_limits()
 def post(target_type, target_id):
     """Post a comment on an item, or a reply to a comment (``parent_id``)."""
     spec, item = _item_or_404(target_type, target_id)
@@ -58,8 +62,12 @@ def post(target_type, target_id):
             db.session.rollback()
             form.body.errors.append(exc.message)
         else:
+            held = holds.is_held("comment", comment)
             db.session.commit()
-            flash(_("Your comment is online."), "success")
+            if held:
+                holds.tell_author("comment")
+            else:
+                flash(_("Your comment is online."), "success")
             return redirect(f"{spec.url(item)}#comment-{comment.id}")
     return _form_page(form, spec, item, "reply" if form.parent_id.data else "new")
 
@@ -111,7 +119,7 @@ def delete(comment_id):
 
 @bp.route("/comments/<int:comment_id>/flag", methods=["POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=per_account)
+@flag_limits()
 def flag(comment_id):
     """Tell the moderators something is wrong with a comment."""
     comment = _comment_or_404(comment_id)
@@ -138,9 +146,10 @@ def comment_thread(target_type, target_id):
     except NotFound:
         return Markup("")  # drafts and hidden items have no conversation
     top, replies = services.thread(target_type, target_id)
+    user = current_user if current_user.is_authenticated else None
+    top, replies, own_held = _without_others_held(top, replies, user)
     names = [u.display_name for u in services.participants(target_type, target_id, item)]
     now = utcnow()
-    user = current_user if current_user.is_authenticated else None
 
     def body_html(comment):
         return services.highlight_mentions(render_markdown(comment.body), names)
@@ -150,4 +159,23 @@ def comment_thread(target_type, target_id):
         count=services.visible_count(target_type, target_id), body_html=body_html,
         can_edit=lambda c: services.can_edit(c, user, now), may_comment=bool(user and user.is_citizen),
         minutes=int(services.edit_window().total_seconds() // 60), flag_reasons=FLAG_REASON_LABELS,
-        back=request.path))
+        back=request.path, own_held=own_held))
+
+
+def _without_others_held(top, replies, user):
+    """Leave out comments held for approval, except the viewer's own: (top, replies, ids of the viewer's held).
+
+    A held comment was never published: others see no trace of it (not even the placeholder of a
+    hidden comment); its author sees it, marked as waiting for a moderator.
+    """
+    everything = top + [r for rs in replies.values() for r in rs]
+    held = holds.held_ids("comment", [c.id for c in everything if c.hidden_at is not None])
+    if not held:
+        return top, replies, set()
+    mine = {c.id for c in everything if c.id in held and user is not None and c.author_id == user.id}
+
+    def shown(comment):
+        return comment.id not in held or comment.id in mine
+
+    return ([c for c in top if shown(c)], {parent: [r for r in rs if shown(r)] for parent, rs in replies.items()},
+            mine)

@@ -31,6 +31,7 @@ from app.models.messaging import Follow
 from app.models.proposal import Proposal
 from app.models.report import Report
 from app.models.user import User
+from app.moderation.services import on_release, screen
 from app.notifications import services as notifications
 
 MAX_LENGTH = 5000
@@ -234,8 +235,11 @@ def post_comment(author, target_type, target_id, body, parent_id=None, now=None)
                       parent_id=parent.id if parent else None, created_at=now or utcnow())
     db.session.add(comment)
     db.session.flush()
+    # Pre-moderation may hold it: then nobody is told yet (see _notify_released).
+    held = screen("comment", comment, author) is not None
     recount(target_type, target_id)
-    _notify_new(comment, spec, item, author, answered)
+    if not held:
+        _notify_new(comment, spec, item, author, answered)
     return comment
 
 
@@ -257,6 +261,25 @@ def _notify_new(comment, spec, item, author, answered):
     followers = db.session.scalars(select(User).join(Follow, Follow.user_id == User.id).where(
         Follow.target_type == comment.target_type, Follow.target_id == comment.target_id)).all()
     tell([spec.author(item), *followers], "comment.new")
+
+
+def _notify_released(comment):
+    """A moderator published a held comment: tell now whom its posting would have told then.
+
+    The person answered is the top-level comment's author (a reply to a reply joined it); one
+    answered further down reads the mention the form pre-filled.
+    """
+    try:
+        spec, item = get_item(comment.target_type, comment.target_id)
+    except NotFound:
+        return  # the item itself went out of sight meanwhile: there is no conversation to join
+    author = db.session.get(User, comment.author_id) if comment.author_id else None
+    if author is None or comment.deleted_at is not None:
+        return
+    _notify_new(comment, spec, item, author, comment.parent)
+
+
+on_release("comment", _notify_released)
 
 
 def edit_window():

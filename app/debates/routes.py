@@ -1,5 +1,5 @@
 """Debate pages: the public list and page, opening and editing one, flags, the turn into a proposal."""
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,9 +10,11 @@ from wtforms import SelectChoice
 from app.auth.access import citizen_required, public
 from app.debates import bp, services
 from app.debates.forms import ConvertForm, DebateForm
-from app.extensions import db, limiter
-from app.http import db_id, page_arg, per_account, show_domain_error
+from app.extensions import db
+from app.http import db_id, page_arg, show_domain_error
 from app.models.base import DomainError, NotFound
+from app.moderation import holds
+from app.moderation.limits import content_limits, flag_limits
 from app.notifications.services import is_following
 from app.reports import services as report_services
 from app.reports.forms import FlagForm
@@ -29,9 +31,21 @@ def _debate_or_404(debate_id):
         abort(404)
 
 
+def _debate_or_own_held(debate_id):
+    """A public debate, or the viewer's own debate while pre-moderation holds it (with a notice)."""
+    try:
+        return services.get_public(debate_id)
+    except NotFound:
+        debate = holds.own_held("debate", debate_id, current_user)
+        if debate is None:
+            abort(404)
+        holds.tell_author("debate")
+        return debate
+
+
 def _own_debate_or_404(debate_id):
-    """The debate, if the signed-in user wrote it (others get a 403)."""
-    debate = _debate_or_404(debate_id)
+    """The debate, if the signed-in user wrote it (others get a 403; a held one is still its author's)."""
+    debate = _debate_or_own_held(debate_id)
     if not services.is_author(debate, current_user):
         abort(403, description=_("Only the author can do this."))
     return debate
@@ -67,8 +81,7 @@ def index():
 
 @bp.route("/debates/new", methods=["GET", "POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
-               deduct_when=lambda response: response.status_code == 302)
+@content_limits()
 def new():
     """Open a debate on a topic of public interest."""
     form = _debate_form()
@@ -79,8 +92,12 @@ def new():
         except DomainError as exc:
             _field_error(form, exc)
         else:
+            held = holds.is_held("debate", debate)
             db.session.commit()
-            flash(_("Your debate is open. Everyone can now read it and answer."), "success")
+            if held:
+                holds.tell_author("debate")
+            else:
+                flash(_("Your debate is open. Everyone can now read it and answer."), "success")
             return redirect(url_for("debates.detail", debate_id=debate.id))
     return render_template("debates/form.html", form=form, debate=None)
 
@@ -89,7 +106,7 @@ def new():
 @public
 def detail(debate_id):
     """A debate's public page: its text, the conversation, follow, flag and the author's actions."""
-    debate = _debate_or_404(debate_id)
+    debate = _debate_or_own_held(debate_id)
     proposal = debate.proposal if debate.proposal is not None and debate.proposal.is_public else None
     author = services.is_author(debate, current_user)
     return render_template("debates/detail.html", debate=debate, proposal=proposal, is_author=author,
@@ -123,7 +140,7 @@ def edit(debate_id):
 
 @bp.route("/debates/<int:debate_id>/flag", methods=["POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=per_account)
+@flag_limits()
 def flag(debate_id):
     """Tell the moderators something is wrong with this debate."""
     debate = _debate_or_404(debate_id)

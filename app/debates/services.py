@@ -101,13 +101,16 @@ def _require_citizen(user):
 
 
 def create_debate(author, *, title, body, category_id=None, district_id=None):
-    """A citizen opens a debate."""
+    """A citizen opens a debate (pre-moderation may hold it until a moderator approves it)."""
+    from app.moderation.services import screen
+
     _require_citizen(author)
     category_id, district_id = _place(category_id, district_id)
     debate = Debate(author_id=author.id, title=_clean(title, "title", _("title"), 140),
                     body=_clean(body, "body", _("text"), 10000), category_id=category_id, district_id=district_id)
     db.session.add(debate)
     db.session.flush()
+    screen("debate", debate, author)
     return debate
 
 

@@ -28,6 +28,7 @@ from app.models.moderation import (
 )
 from app.models.report import Flag
 from app.models.user import Role, User, UserRole
+from app.moderation.holds import PRE_MODERATION
 from app.moderation.registry import KINDS, kind_for
 from app.moderation.rules import RULES
 from app.notifications import services as notifications
@@ -226,6 +227,16 @@ def _prior_contributions(user):
     return total
 
 
+#: target_type -> callbacks(item) run when a moderator publishes a held contribution: what publishing
+#: it would have done at once (telling the people mentioned in a comment, the followers...).
+ON_RELEASE = {}
+
+
+def on_release(target_type, callback):
+    """Run ``callback(item)`` when a held item of ``target_type`` is published by a moderator."""
+    ON_RELEASE.setdefault(target_type, []).append(callback)
+
+
 def screen(target_type, item, author, now=None):
     """Hold a new contribution for review when pre-moderation says so; return the Hold or None.
 
@@ -253,7 +264,8 @@ def screen(target_type, item, author, now=None):
     case = _open_case(kind, item, now)
     case.status, case.hold, case.opened_at = CaseStatus.pending, hold, now
     audit_record("moderation.held", target_type=target_type, target_id=item.id, details={"hold": hold.value})
-    _notify_author(kind, item, case, "moderation.held")
+    # Its author may open it meanwhile (app.moderation.holds): the notification links to it.
+    _notify_author(kind, item, case, "moderation.held", url=kind.url(item))
     return hold
 
 
@@ -308,6 +320,7 @@ def decide(case, moderator, action, *, rule=None, reason=None, redactions=None, 
         return block_user(author, moderator, rule=rule, reason=reason, now=now, case=case)
     rule, reason = _check_rule(rule, reason, required=action != Action.restore)
     details = {"action": action.value, "rule": rule, "flags": case.flag_count}
+    held = case.status == CaseStatus.pending and case.hold in PRE_MODERATION
     if action == Action.restore:
         _set_hidden(kind, item, False, now)
     elif action == Action.hide:
@@ -320,6 +333,9 @@ def decide(case, moderator, action, *, rule=None, reason=None, redactions=None, 
     decision = _record(case, moderator, action, rule, reason, now, bulk=bulk)
     audit_record(f"moderation.{action.value}", actor=moderator, target_type=case.target_type,
                  target_id=case.target_id, reason=reason, details=details)
+    if held and not kind.is_hidden(item):
+        for callback in ON_RELEASE.get(case.target_type, ()):
+            callback(item)
     if action == Action.restore:
         _notify_author(kind, item, case, "moderation.restored", url=kind.url(item))
     else:

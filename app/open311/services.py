@@ -368,6 +368,10 @@ def submit_request(form):
 
 def service_notice(report, locale):
     """What happens next, for the POST response."""
+    from app.moderation.holds import is_held
+
+    if is_held("report", report):
+        return _("Thank you: the report was received. It will be published once a moderator has looked at it.")
     department = _department_name(report.department, locale)
     if department:
         return _("Thank you: the report was sent to %(department)s.", department=department)

@@ -4,27 +4,23 @@ answering ("I'll come"), and a citizen's own offers with the calls that match th
 Offers are private: only their citizen sees them. A call's poster sees the names of those who
 answered and how many offers match; everyone else sees counts only.
 """
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from app.auth.access import citizen_required, public
 from app.auth.forms import ButtonForm
-from app.extensions import db, limiter
-from app.http import db_id, page_arg, per_account, show_domain_error
+from app.extensions import db
+from app.http import db_id, page_arg, show_domain_error
 from app.models.base import DomainError, utcnow
+from app.moderation import holds
+from app.moderation.limits import content_limits
 from app.opportunities import bp, services
 from app.opportunities.forms import AnswerForm, CallForm, OfferEditForm, OfferForm
 from app.reports import services as report_services
 
 PAGE_SIZE = 20
-
-
-def _content_limit():
-    """The same cap on new content per account as proposals and reports (counted on success only)."""
-    return limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
-                         deduct_when=lambda response: response.status_code == 302)
 
 
 def _user():
@@ -36,6 +32,18 @@ def _call_or_404(call_id):
         return services.get_public_call(call_id)
     except DomainError:
         abort(404)
+
+
+def _call_or_own_held(call_id):
+    """A public call, or the viewer's own call while pre-moderation holds it (with a notice)."""
+    try:
+        return services.get_public_call(call_id)
+    except DomainError:
+        call = holds.own_held("help_call", call_id, current_user)
+        if call is None:
+            abort(404)
+        holds.tell_author("help_call")
+        return call
 
 
 def _field_error(form, exc, default):
@@ -70,7 +78,7 @@ def index():
 @public
 def detail(call_id):
     """A call's page: what, where (a small map), when, skills, answers of people needed, its pact or organisation."""
-    call = _call_or_404(call_id)
+    call = _call_or_own_held(call_id)
     user = _user()
     manager = services.may_manage(call, user)
     count = services.answer_count(call)
@@ -100,7 +108,7 @@ def _parse_target(value):
 
 @bp.route("/opportunities/new", methods=["GET", "POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def new():
     """Post a call for help for an active pact or an organisation one represents."""
     user = _user()
@@ -123,8 +131,12 @@ def new():
                 abort(403, description=exc.message)
             location_error = _field_error(form, exc, "target")
         else:
+            held = holds.is_held("help_call", call)
             db.session.commit()
-            flash(_("Your call for help is published."), "success")
+            if held:
+                holds.tell_author("help_call")
+            else:
+                flash(_("Your call for help is published."), "success")
             return redirect(url_for("opportunities.detail", call_id=call.id))
     elif request.method == "POST" and not form.lat.data:
         location_error = _("Place the point on the map.")
@@ -213,7 +225,7 @@ def mine():
 
 @bp.route("/opportunities/offers/new", methods=["GET", "POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def new_offer():
     """Say what you can offer: skills, when, where. Only you see it."""
     form = OfferForm()

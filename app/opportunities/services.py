@@ -256,7 +256,12 @@ def _when(starts_at, ends_at, now):
 
 def create_call(user, *, pact_id=None, organisation_id=None, title, description="", lat, lon, starts_at,
                 ends_at, skills, people_needed, now=None):
-    """Post a call for help for an active pact (its proponents) or an organisation (its representatives)."""
+    """Post a call for help for an active pact (its proponents) or an organisation (its representatives).
+
+    Pre-moderation may hold it until a moderator approves it (``app.moderation.holds.is_held``).
+    """
+    from app.moderation.services import screen
+
     now = now or utcnow()
     if (pact_id is None) == (organisation_id is None):
         raise DomainError(_("Choose the pact or the organisation the call is for."), field="target")
@@ -288,6 +293,7 @@ def create_call(user, *, pact_id=None, organisation_id=None, title, description=
     db.session.flush()
     record("help_call.created", actor=user, target=call,
            details={"pact_id": pact_id, "organisation_id": organisation_id})
+    screen("help_call", call, user, now=now)
     return call
 
 

@@ -39,10 +39,16 @@ notifications.register_kind("proposal.coauthor_accepted",
 
 
 def can_view(proposal, user):
-    """Public proposals for everyone; a draft for its author, co-authors and invited citizens."""
-    if proposal.hidden_at is not None:
+    """Public proposals for everyone; a draft for its author, co-authors and invited citizens.
+
+    A published proposal that pre-moderation holds is still, until a moderator approves it, seen
+    only by those who saw its draft; one hidden by moderation otherwise is seen by nobody here.
+    """
+    from app.moderation.holds import is_held
+
+    if proposal.hidden_at is not None and not is_held("proposal", proposal):
         return False
-    if proposal.status != P.draft:
+    if proposal.status != P.draft and proposal.hidden_at is None:
         return True
     if user is None or not user.is_authenticated:
         return False

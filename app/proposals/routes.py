@@ -9,7 +9,7 @@ The list and the page write when read, for one reason: expiry has no scheduler (
 """
 import secrets
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,12 +18,14 @@ from wtforms import SelectChoice
 
 from app.auth.access import citizen_required, public
 from app.auth.forms import ButtonForm
-from app.extensions import db, limiter
-from app.http import db_id, page_arg, per_account, safe_next, show_domain_error
+from app.extensions import db
+from app.http import db_id, page_arg, safe_next, show_domain_error
 from app.labels import PROPOSAL_STATUS_LABELS, proposal_status_label
 from app.media.services import photos_of
 from app.models.base import DomainError, utcnow
 from app.models.proposal import PhaseKind, Process, ProposalStatus, Support
+from app.moderation import holds
+from app.moderation.limits import content_limits, flag_limits
 from app.notifications.services import is_following
 from app.proposals import authoring, bp, queries, services
 from app.proposals.forms import AddendumForm, AnswerForm, EditForm, InviteForm, ProposalForm, WithdrawForm
@@ -37,11 +39,6 @@ P = ProposalStatus
 VISIBLE_STATUSES = [P(value) for value in PROPOSAL_STATUS_LABELS]
 
 
-
-
-def _content_limit():
-    return limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
-                         deduct_when=lambda response: response.status_code == 302)
 
 
 def _user():
@@ -128,6 +125,8 @@ def detail(proposal_id):
     """A proposal's page: text, photos, place, timeline, supports, co-authors and the viewer's actions."""
     _expire_on_read()
     proposal = _viewable(proposal_id)
+    if holds.is_held("proposal", proposal):
+        holds.tell_author("proposal")  # only its authors get this far (see authoring.can_view)
     now, user = utcnow(), _user()
     own_support = None
     if user is not None:
@@ -191,7 +190,7 @@ def _picker_data(processes):
 
 @bp.route("/proposals/new", methods=["GET", "POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def new():
     """Write a proposal: it is saved as a draft that only the author and co-authors see."""
     processes = _collecting_processes(utcnow())
@@ -220,7 +219,7 @@ def new():
 
 @bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def edit(proposal_id):
     """Edit the text until the first support; afterwards the page offers an addendum instead."""
     proposal = _viewable(proposal_id)
@@ -252,28 +251,36 @@ def _back(proposal_id, message, category="success"):
 
 
 def _act(proposal_id, action, done, *, form=None):
-    """Run one action on a proposal: validate the form, call the service, commit, flash."""
+    """Run one action on a proposal: validate the form, call the service, commit, flash.
+
+    ``done`` is the message, or a function of the action's result giving (message, category).
+    """
     proposal = _viewable(proposal_id)
     if form is not None and not form.validate_on_submit():
         errors = [e for errors in form.errors.values() for e in errors]
         return _back(proposal_id, " ".join(errors) or _("Please check the form."), "error")
     try:
-        action(proposal)
+        result = action(proposal)
     except DomainError as exc:
         if exc.status == 404:
             abort(404)
         db.session.rollback()
         return _back(proposal_id, exc.message, "error")
     db.session.commit()
-    return _back(proposal_id, done)
+    return _back(proposal_id, *done(result)) if callable(done) else _back(proposal_id, done)
 
 
 @bp.route("/proposals/<int:proposal_id>/publish", methods=["POST"])
 @citizen_required
+@content_limits()
 def publish(proposal_id):
-    """Publish a draft while the process collects proposals."""
-    return _act(proposal_id, lambda p: services.publish(p, _user()),
-                _("Your proposal is published: now share it to collect supports."), form=ButtonForm())
+    """Publish a draft while the process collects proposals (pre-moderation may hold it first)."""
+    def done(proposal):
+        if holds.is_held("proposal", proposal):
+            return str(holds.MESSAGES["proposal"]), "info"
+        return _("Your proposal is published: now share it to collect supports."), "success"
+
+    return _act(proposal_id, lambda p: services.publish(p, _user()), done, form=ButtonForm())
 
 
 @bp.route("/proposals/<int:proposal_id>/delete", methods=["POST"])
@@ -304,7 +311,7 @@ def withdraw(proposal_id):
 
 @bp.route("/proposals/<int:proposal_id>/addenda", methods=["POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def add_addendum(proposal_id):
     """Add a dated note to a frozen text (author or co-author)."""
     form = AddendumForm(prefix="ad")
@@ -314,7 +321,7 @@ def add_addendum(proposal_id):
 
 @bp.route("/proposals/<int:proposal_id>/coauthors", methods=["POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def invite(proposal_id):
     """Invite a co-author by email; the answer is the same whether or not the address has an account."""
     form = InviteForm(prefix="in")
@@ -345,7 +352,7 @@ def answer_invitation(proposal_id):
 
 @bp.route("/proposals/<int:proposal_id>/flag", methods=["POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=per_account)
+@flag_limits()
 def flag(proposal_id):
     """Tell the moderators something is wrong with this proposal."""
     form = FlagForm(prefix="fl")

@@ -173,7 +173,14 @@ def create_proposal(author, process, *, title, body, category_id=None, district_
 
 
 def publish(proposal, author, now=None):
-    """Publish a draft while the process collects proposals; the author then follows it."""
+    """Publish a draft while the process collects proposals; the author then follows it.
+
+    Pre-moderation may hold it: it is then published but hidden, and nobody else sees it (nor can
+    support it) until a moderator approves it. Publishing tells nobody else, so there is nothing to
+    hold back meanwhile.
+    """
+    from app.moderation.services import screen
+
     now = now or utcnow()
     proposal = relock(proposal)
     _require_author(proposal, author)
@@ -185,6 +192,8 @@ def publish(proposal, author, now=None):
                                                           Follow.target_type == "proposal"))
     if following is None:
         db.session.add(Follow(user_id=author.id, target_type="proposal", target_id=proposal.id))
+    db.session.flush()
+    screen("proposal", proposal, author, now=now)
     return proposal
 
 

@@ -1,5 +1,5 @@
 """Report pages: the public list and page, placing a report, staff actions, the triage queue."""
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -8,12 +8,14 @@ from wtforms import SelectChoice
 
 from app.auth.access import citizen_required, public, roles_required
 from app.auth.forms import ButtonForm
-from app.extensions import db, limiter
-from app.http import db_id, page_arg, per_account
+from app.extensions import db
+from app.http import db_id, page_arg
 from app.labels import report_status_label
 from app.models.base import DomainError, NotFound, utcnow
 from app.models.report import STATUS_GROUPS, TRANSITIONS, ReportStatus
 from app.models.user import Role
+from app.moderation import holds
+from app.moderation.limits import content_limits, flag_limits
 from app.notifications.services import is_following
 from app.reports import bp, services
 from app.reports.forms import AssignForm, FixedForm, FlagForm, NoteForm, ReportForm, StatusForm
@@ -38,6 +40,18 @@ def _report_or_404(report_id):
         return services.get_public(report_id)
     except NotFound:
         abort(404)
+
+
+def _report_or_own_held(report_id):
+    """A public report, or the viewer's own report while pre-moderation holds it (with a notice)."""
+    try:
+        return services.get_public(report_id)
+    except NotFound:
+        report = holds.own_held("report", report_id, current_user)
+        if report is None:
+            abort(404)
+        holds.tell_author("report")
+        return report
 
 
 @bp.route("/reports")
@@ -82,8 +96,7 @@ def _report_form():
 
 @bp.route("/reports/new", methods=["GET", "POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
-               deduct_when=lambda response: response.status_code == 302)
+@content_limits()
 def new():
     """Place a report: point, category, text, photos; "already reported?" before saving."""
     form = _report_form()
@@ -111,9 +124,13 @@ def new():
                     field = form.address
                 field.errors.append(exc.message)
             else:
+                held = holds.is_held("report", report)
                 db.session.commit()
-                flash(_("Thank you! Your report is number %(n)d. We will tell you when it changes.", n=report.id),
-                      "success")
+                if held:
+                    holds.tell_author("report")
+                else:
+                    flash(_("Thank you! Your report is number %(n)d. We will tell you when it changes.",
+                            n=report.id), "success")
                 return redirect(url_for("reports.detail", report_id=report.id))
     return render_template("reports/new.html", form=form, nearby=nearby)
 
@@ -138,7 +155,7 @@ def detail(report_id):
     """A report's public page: place, photos, timeline, and the actions open to the viewer."""
     from app.media.services import photos_of
 
-    report = _report_or_404(report_id)
+    report = _report_or_own_held(report_id)
     handler = services.handles(current_user, report)
     status_form = assign_form = None
     if handler:
@@ -236,7 +253,7 @@ def fixed(report_id):
 
 @bp.route("/reports/<int:report_id>/flag", methods=["POST"])
 @citizen_required
-@limiter.limit(lambda: current_app.config["FLAG_LIMIT"], key_func=per_account)
+@flag_limits()
 def flag(report_id):
     """Tell the moderators something is wrong with this report."""
     report = _report_or_404(report_id)

@@ -54,10 +54,19 @@ notifications.register_followable(
     "report", load=_load_public, url=lambda r: path_for("reports.detail", report_id=r.id), title=lambda r: r.title)
 
 
+def _photo_visible(report_id):
+    """Photos of a public report are public; a held report's are its reporter's only."""
+    from flask_login import current_user
+
+    from app.moderation.holds import own_held
+
+    return _load_public(report_id) is not None or own_held("report", report_id, current_user) is not None
+
+
 def _register_photo_visibility():
     from app.media.services import register_owner_visibility
 
-    register_owner_visibility("report", lambda report_id: _load_public(report_id) is not None)
+    register_owner_visibility("report", _photo_visible)
 
 
 _register_photo_visibility()
@@ -167,8 +176,12 @@ def _coordinates(lat, lon, district_id):
 
 def create_report(reporter, *, title, description, category_id, lat=None, lon=None, address=None, photos=(),
                   source="web", district_id=None):
-    """Place a new report: validated, located in its district, routed, followed by its reporter."""
+    """Place a new report: validated, located in its district, routed, followed by its reporter.
+
+    Pre-moderation may hold it, hidden until a moderator approves it (``app.moderation.holds.is_held``).
+    """
     from app.media.services import attach_photos
+    from app.moderation.services import screen
 
     if reporter is None or not reporter.is_citizen:
         raise PermissionDenied(_("Only citizens with a confirmed email address can report."))
@@ -193,6 +206,7 @@ def create_report(reporter, *, title, description, category_id, lat=None, lon=No
         db.session.add(Follow(user_id=reporter.id, target_type="report", target_id=report.id))
     if photos:
         attach_photos(photos, "report", report.id, reporter)
+    screen("report", report, reporter)
     return report
 
 

@@ -313,6 +313,8 @@ def decide(case, moderator, action, *, rule=None, reason=None, redactions=None, 
     item = _item(kind, case.target_id)
     if case.author_id is not None and case.author_id == moderator.id:
         raise PermissionDenied(_("You cannot decide on your own content: another moderator will."))
+    if pending_appeal(case) is not None:
+        raise IllegalTransition(_("The author appealed the last decision: decide the appeal instead."))
     if action == Action.block:
         author = db.session.get(User, case.author_id) if case.author_id else None
         if author is None:
@@ -432,6 +434,8 @@ def bulk_decide(case_ids, moderator, action, *, rule=None, reason=None, now=None
     action = Action(action)
     if action not in (Action.restore, Action.hide):
         raise DomainError(_("Only restore and hide can be applied to several items at once."), field="action")
+    # The rule and the reason are the same for every case: refuse them once, before any case.
+    _check_rule(rule, reason, required=action != Action.restore)
     done, refused = [], []
     for case_id in case_ids:
         case = db.session.get(ModerationCase, int(case_id))
@@ -440,7 +444,7 @@ def bulk_decide(case_ids, moderator, action, *, rule=None, reason=None, now=None
         try:
             with db.session.begin_nested():
                 done.append(decide(case, moderator, action, rule=rule, reason=reason, now=now, bulk=True))
-        except (PermissionDenied, NotFound, IllegalTransition) as exc:
+        except DomainError as exc:  # own content, an appeal pending, a profile that cannot be hidden...
             refused.append((case, exc.message))
     return done, refused
 
@@ -660,6 +664,47 @@ def author_history(user_id):
                                 .where(ModerationCase.author_id == user_id)) or 0
     return {"user": user, "contributions": _prior_contributions(user), "cases": flagged,
             "decisions": {action.value if hasattr(action, "value") else action: n for action, n in decisions}}
+
+
+def decisions_of(case_id):
+    """Every decision taken on a case, oldest first (the case page's history)."""
+    return db.session.scalars(select(ModerationDecision).where(ModerationDecision.case_id == case_id)
+                              .order_by(ModerationDecision.created_at, ModerationDecision.id)).all()
+
+
+def appeals_of(case_id):
+    """Every appeal filed on a case, oldest first."""
+    return db.session.scalars(select(ModerationAppeal).where(ModerationAppeal.case_id == case_id)
+                              .order_by(ModerationAppeal.created_at, ModerationAppeal.id)).all()
+
+
+def other_cases_of(user_id, exclude_case_id=None, limit=10):
+    """The author's other cases, newest first (their earlier trouble, if any)."""
+    query = select(ModerationCase).where(ModerationCase.author_id == user_id)
+    if exclude_case_id is not None:
+        query = query.where(ModerationCase.id != exclude_case_id)
+    return db.session.scalars(query.order_by(ModerationCase.opened_at.desc(), ModerationCase.id.desc())
+                              .limit(limit)).all()
+
+
+def queue_details(cases):
+    """For a page of the queue: {case id: (flag reasons {reason: n} since the last decision, appeal pending?)}."""
+    if not cases:
+        return {}
+    targets = {(c.target_type, c.target_id): c for c in cases}
+    flags = db.session.execute(select(Flag.target_type, Flag.target_id, Flag.reason, Flag.created_at).where(
+        Flag.target_id.in_({c.target_id for c in cases}), Flag.target_type.in_({c.target_type for c in cases}))).all()
+    appealed = set(db.session.scalars(select(ModerationAppeal.case_id).where(
+        ModerationAppeal.case_id.in_([c.id for c in cases]), ModerationAppeal.status == AppealStatus.pending)))
+    reasons = {c.id: {} for c in cases}
+    for target_type, target_id, reason, created_at in flags:
+        case = targets.get((target_type, target_id))
+        if case is None:
+            continue
+        if case.status == CaseStatus.pending and case.decided_at is not None and created_at <= case.decided_at:
+            continue  # dismissed by the last decision
+        reasons[case.id][reason] = reasons[case.id].get(reason, 0) + 1
+    return {c.id: (reasons[c.id], c.id in appealed) for c in cases}
 
 
 def moderators():

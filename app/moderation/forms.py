@@ -59,15 +59,11 @@ class _RuleMixin:
 
 
 class RestoreForm(FlaskForm):
-    action = HiddenField(default="restore")
-    next = HiddenField()
     reason = TextAreaField(_l("Note (optional)"), description=_l("The author is told the content is shown again."),
                            validators=[Optional(), Length(max=2000)])
 
 
 class HideForm(_RuleMixin, FlaskForm):
-    action = HiddenField(default="hide")
-    next = HiddenField()
     rule = SelectField(_l("Rule broken"), validators=[DataRequired(message=RULE_MISSING)])
     reason = TextAreaField(_l("Statement of reasons"),
                            description=_l("The author reads it; the public sees it on the notice that replaces the "
@@ -82,7 +78,6 @@ class HideForm(_RuleMixin, FlaskForm):
 class RedactForm(HideForm):
     """Edit out part of the content: one textarea per text field (added per kind), photos to remove."""
 
-    action = HiddenField(default="redact")
     remove_photos = MultiCheckboxField(_l("Photos to remove"), coerce=int, validators=[Optional()])
     reason = TextAreaField(_l("Statement of reasons"),
                            description=_l("Say what was edited out and why, without repeating it: the author reads "
@@ -98,7 +93,6 @@ def redact_form_class(target_type, text_fields):
 
 
 class BlockForm(HideForm):
-    action = HiddenField(default="block")
     reason = TextAreaField(_l("Justification"),
                            description=_l("The person receives it by email, with the address to contest the block."),
                            validators=[DataRequired(message=REASON_MISSING), Length(max=2000)])

@@ -60,8 +60,8 @@ class Config:
     #: How long authors may edit their comments, and how fast they may post them.
     COMMENT_EDIT_MINUTES = int(os.environ.get("COMMENT_EDIT_MINUTES", "15"))
     COMMENT_LIMIT = os.environ.get("COMMENT_LIMIT", "10 per minute;200 per day")
-    #: Three photos at the per-photo cap, plus the form's text.
-    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    #: The largest form: a pact proposal with three photos and three PDFs at their caps, plus its text.
+    MAX_CONTENT_LENGTH = 48 * 1024 * 1024
 
     # Tokens sent by email
     EMAIL_CONFIRM_MAX_AGE = int(timedelta(days=3).total_seconds())
@@ -107,7 +107,6 @@ class Config:
     MODERATION_HOLD_LINKS = _bool("MODERATION_HOLD_LINKS", False)
     #: Where a blocked user writes to contest the block (they cannot sign in to appeal).
     MODERATION_CONTACT_EMAIL = os.environ.get("MODERATION_CONTACT_EMAIL", "moderazione@piazza.example.org")
-
 
     # Mail: rows in the outbox; `flask mail send-pending` delivers them.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

@@ -61,6 +61,7 @@ ACCESS = {
     "account.create_api_token": ("login", "POST"),
     "account.revoke_api_token": ("login", "POST"),
     "api.create_report": ("token", "POST"),
+    "api.flag_content": ("token", "POST"),
     "api.create_token": ("public", "POST"),
     "api.get_report": ("public", "GET"),
     "api.list_reports": ("public", "GET"),

@@ -12,7 +12,7 @@ from tests.test_access_matrix import ACCESS, SAMPLE_ARGS
 STATE_CHANGING = sorted(
     endpoint for endpoint in ACCESS
     if endpoint not in {"api.create_report", "api.create_token", "open311.create_request",
-                         "api.support_proposal", "api.withdraw_support"}
+                         "api.support_proposal", "api.withdraw_support", "api.flag_content"}
     and (endpoint != "static" and ACCESS[endpoint][1] == "POST" or endpoint in {
         "auth.register", "auth.login", "auth.forgot_password", "auth.reset_password", "auth.confirm_email",
         "account.profile", "account.change_password", "account.change_email", "account.confirm_email_change",
@@ -29,7 +29,7 @@ def csrf_app(database_url, tmp_path_factory):
 #: Endpoints for programs, not browsers: no cookie session authorises them (a bearer token, an
 #: Open311 api_key, or the credentials in the request itself), so CSRF tokens do not apply.
 EXEMPT = {"api.create_report", "api.create_token", "open311.create_request", "api.support_proposal",
-          "api.withdraw_support"}
+          "api.withdraw_support", "api.flag_content"}
 
 
 def test_every_endpoint_accepting_post_is_covered(csrf_app):

@@ -5,7 +5,7 @@ audit event; a redaction's original text lives in that event only.
 """
 import re
 import statistics
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -732,7 +732,8 @@ def transparency(months=12, now=None):
     table = {}
 
     def row(month):
-        return table.setdefault(month, {"month": month, "flags": 0, "auto_hidden": 0, "held": 0,
+        return table.setdefault(month, {"month": month, "first_day": date(int(month[:4]), int(month[5:]), 1),
+                                        "flags": 0, "auto_hidden": 0, "held": 0,
                                         "decisions": {a.value: 0 for a in Action},
                                         "appeals": 0, "appeals_decided": {s.value: 0 for s in AppealStatus
                                                                           if s != AppealStatus.pending}})

@@ -8,7 +8,7 @@ form, call one service of ``app.pacts.services``, commit once, redirect. The rul
 """
 from datetime import timedelta
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,8 +17,8 @@ from wtforms import SelectChoice
 from app.auth.access import citizen_required, login_required, public
 from app.auth.forms import ButtonForm
 from app.comments import services as comment_services
-from app.extensions import db, limiter
-from app.http import db_id, path_for, per_account, show_domain_error
+from app.extensions import db
+from app.http import db_id, path_for, show_domain_error
 from app.models.base import DomainError, utcnow
 from app.models.commons import Commons, CommonsKind
 from app.models.pact import (
@@ -47,15 +47,10 @@ from app.pacts.forms import (
     WithdrawForm,
     file_hints,
 )
+from app.moderation.limits import content_limits
 from app.pacts.labels import pact_kind_label, support_kind_label
 
 S = PactStatus
-
-
-def _content_limit():
-    """The per-account limit on writing (proposals, versions, requests, reports); refusals are not counted."""
-    return limiter.limit(lambda: current_app.config["CONTENT_LIMIT"], methods=["POST"], key_func=per_account,
-                         deduct_when=lambda response: response.status_code == 302)
 
 
 def _user():
@@ -275,7 +270,7 @@ def _valid(form):
 
 @bp.route("/pacts/new", methods=["GET", "POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def new():
     """Propose a pact: it is saved as a draft that only the proponents see until it is submitted."""
     user = _user()
@@ -332,7 +327,7 @@ def _same_new_commons(commons, data):
 
 @bp.route("/pacts/<int:pact_id>/edit", methods=["GET", "POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def edit(pact_id):
     """Edit a draft, or a submitted proposal the office asked to integrate."""
     user = _user()
@@ -423,7 +418,7 @@ def mine():
 
 @bp.route("/pacts/<int:pact_id>/join-requests", methods=["POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def request_join(pact_id):
     """During the consultation, ask the proponents to join the proposal (for oneself or an organisation)."""
     form = _join_form(_user())
@@ -474,7 +469,7 @@ def version_diff(pact_id, number):
 
 @bp.route("/pacts/<int:pact_id>/versions", methods=["POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def add_version(pact_id):
     """During co-design a proponent proposes a new version of the text, with a note."""
     form = VersionForm(prefix="vr")
@@ -525,7 +520,7 @@ def remove_volunteer(pact_id, volunteer_id):
 
 @bp.route("/pacts/<int:pact_id>/reports/new", methods=["GET", "POST"])
 @citizen_required
-@_content_limit()
+@content_limits()
 def new_report(pact_id):
     """The proponents file a periodic or final report."""
     user = _user()

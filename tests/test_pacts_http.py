@@ -164,6 +164,61 @@ def test_a_new_commons_placed_on_the_map(app, client, world):
     assert [(p.user_id, p.organisation_id) for p in pact.parties] == [(world.stranger.id, None)]
 
 
+def _square_around(lat, lon, d=0.0004):
+    import json
+
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def test_a_new_commons_with_its_outline(app, client, world):
+    """The outline drawn on the pact form's map is kept with the new commons; alone, it gives the point."""
+    import json
+
+    with app.app_context():
+        seed_places()
+        db.session.commit()
+        geo.clear_cache()
+        point = next(iter(geo.districts())).shape.representative_point()
+    outline = _square_around(point.y, point.x)
+    login(client, world.stranger)
+    response = client.post("/pacts/new", data=_form(
+        world, organisation_id="0", commons_choice="new", commons_id="0", new_name="Giardino di via Aurora",
+        new_kind="green_area", lat="", lon="", new_outline=outline))
+    assert response.status_code == 302
+    pact = _pact(app, int(location_path(response).rsplit("/", 1)[1]))
+    with app.app_context():
+        commons = db.session.get(Commons, pact.commons_id)
+        assert json.loads(commons.geometry) == json.loads(outline)
+        assert abs(commons.lat - point.y) < 0.001 and abs(commons.lon - point.x) < 0.001
+        assert commons.district_id is not None
+    # The edit page shows the outline back, and saving it unchanged keeps the same commons.
+    page = client.get(f"/pacts/{pact.id}/edit")
+    assert "Polygon" in text_of(page) and 'data-outline-input="new_outline"' in page.get_data(as_text=True)
+    again = client.post(f"/pacts/{pact.id}/edit", data=_form(
+        world, organisation_id="0", commons_choice="new", commons_id="0", new_name="Giardino di via Aurora",
+        new_kind="green_area", lat=f"{commons.lat}", lon=f"{commons.lon}", new_outline=json.dumps(json.loads(outline))))
+    assert again.status_code == 302
+    assert _pact(app, pact.id).commons_id == pact.commons_id
+
+
+def test_a_wrong_outline_is_shown_next_to_its_field_and_nothing_is_lost(app, client, world):
+    with app.app_context():
+        seed_places()
+        db.session.commit()
+        geo.clear_cache()
+    commons_before = _count(app, Commons)
+    login(client, world.stranger)
+    response = client.post("/pacts/new", data=_form(
+        world, organisation_id="0", commons_choice="new", commons_id="0", new_name="Cortile della scuola Aurora",
+        new_kind="school_courtyard", lat="", lon="", new_outline='{"type": "Polygon", "coordinates": [[[1, 2]]]}'))
+    assert response.status_code in (200, 400)
+    html = response.get_data(as_text=True)
+    assert 'id="new_outline-error"' in html and 'id="pact-outline-text" open' in html
+    assert 'value="Cortile della scuola Aurora"' in html
+    assert _count(app, Pact) == 0 and _count(app, Commons) == commons_before
+
+
 def test_missing_fields_are_form_errors_and_no_draft(app, client, world):
     login(client, world.author)
     response = client.post("/pacts/new", data=_form(world, title="", commons_choice="new", new_name=""))

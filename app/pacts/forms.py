@@ -79,6 +79,10 @@ class PactForm(FlaskForm):
                                     render_kw={"rows": 3})
     lat = HiddenField()
     lon = HiddenField()
+    new_outline = TextAreaField(_l("The outline as GeoJSON text"), validators=[Optional(), Length(max=200000)],
+                                description=_l("Optional: a Polygon in longitude, latitude order (as geojson.io or "
+                                               "QGIS export it). Drawing it on the map fills this in."),
+                                render_kw={"rows": 3, "spellcheck": "false"})
     organisation_id = SelectField(_l("Who proposes the pact"), coerce=int, validators=[Optional()],
                                   description=_l("You can act for an organisation only if you are one of its "
                                                  "representatives."))

@@ -229,6 +229,7 @@ def _fields(form):
             "name": (form.new_name.data or "").strip(),
             "kind": CommonsKind(form.new_kind.data) if form.new_kind.data else None,
             "lat": _float(form.lat.data), "lon": _float(form.lon.data),
+            "outline": (form.new_outline.data or "").strip() or None,
             "address": (form.new_address.data or "").strip(), "description": form.new_description.data or ""}
     else:
         fields["commons_id"] = form.commons_id.data or None
@@ -308,6 +309,7 @@ def _form_data(pact):
         "new_description": commons.description if new else "",
         "lat": commons.lat if new and commons.lat is not None else "",
         "lon": commons.lon if new and commons.lon is not None else "",
+        "new_outline": (commons.geometry or "") if new else "",
         "organisation_id": pact.organisation_id or 0,
         "kind_requested": (pact.kind or PactKind.ordinary).value,
         "objectives": pact.objectives, "activities": pact.activities, "beneficiaries": pact.beneficiaries,
@@ -322,7 +324,20 @@ def _same_new_commons(commons, data):
         return False
     return (data["name"] == commons.name and data["kind"] == commons.kind and data["lat"] == commons.lat
             and data["lon"] == commons.lon and (data["address"] or None) == commons.address
-            and data["description"] == (commons.description or ""))
+            and data["description"] == (commons.description or "")
+            and _same_outline(data.get("outline"), commons.geometry))
+
+
+def _same_outline(text, stored):
+    """The same polygon, whatever its spacing (the edit form sends back what it showed)."""
+    import json
+
+    if not text or not stored:
+        return not text and not stored
+    try:
+        return json.loads(text) == json.loads(stored)
+    except ValueError:
+        return False
 
 
 @bp.route("/pacts/<int:pact_id>/edit", methods=["GET", "POST"])

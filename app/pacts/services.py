@@ -27,7 +27,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
-from app import geo
 from app.audit.services import record
 from app.comments import services as comments
 from app.extensions import db
@@ -361,19 +360,22 @@ def _new_commons(user, data):
         kind = CommonsKind(data.get("kind"))
     except ValueError:
         raise DomainError(_("Choose what kind of commons it is."), field="new_commons") from None
-    lat, lon, district_id = data.get("lat"), data.get("lon"), None
-    if lat in (None, "") and lon in (None, ""):
-        if kind != CommonsKind.immaterial:
-            raise DomainError(_("Place the commons on the map."), field="new_commons")
-        lat = lon = None
-    else:
-        try:
-            district_id = geo.require_in_city(lat, lon)
-        except geo.GeoError:
+    lat, lon, outline = data.get("lat"), data.get("lon"), data.get("outline")
+    if lat in (None, "") and lon in (None, "") and not outline and kind != CommonsKind.immaterial:
+        raise DomainError(_("Place the commons on the map."), field="new_commons")
+    # The commons registry's own checks: a point inside the city, an outline near it (or the point
+    # taken from the outline's centre when only the outline was drawn).
+    from app.commons.services import _place
+
+    try:
+        lat, lon, geometry, district_id = _place(kind, lat, lon, outline, None)
+    except DomainError as exc:
+        field = "new_outline" if exc.details.get("field") == "geometry" else "new_commons"
+        if field == "new_commons" and lat not in (None, ""):
             raise DomainError(_("The point is outside the city of Turin: place it inside the city."),
-                              field="new_commons") from None
-        lat, lon = float(lat), float(lon)
-    commons = Commons(name=name, kind=kind, lat=lat, lon=lon, district_id=district_id,
+                              field=field) from None
+        raise DomainError(exc.message, field=field) from None
+    commons = Commons(name=name, kind=kind, lat=lat, lon=lon, district_id=district_id, geometry=geometry,
                       address=(data.get("address") or "").strip()[:300] or None,
                       description=(data.get("description") or "").strip(), proposed_by_id=user.id)
     db.session.add(commons)

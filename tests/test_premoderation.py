@@ -333,7 +333,8 @@ def test_a_listed_word_holds_an_open311_request(app, client, cast, city):
 
     assert response.status_code == 201, response.data
     answer = response.get_json()[0]
-    assert "once a moderator has looked at it" in answer["service_notice"]
+    # Open311 answers in the city's language (Italian) unless the client asks for another.
+    assert "Sarà pubblicata dopo che un moderatore l'avrà esaminata." in answer["service_notice"]
     assert _hidden(app, Report, answer["service_request_id"])
     assert client.get(f"/open311/v2/requests/{answer['service_request_id']}.json").status_code == 404
 

@@ -88,12 +88,30 @@ def _photo_url(photo):
     return owner.url(item) if item is not None else None
 
 
+def _document_owner(document):
+    """The pact a document belongs to (documents are attached to pact proposals only), or None."""
+    from app.models.pact import Pact
+
+    return db.session.get(Pact, document.owner_id) if document.owner_type == "pact" else None
+
+
+def _document_url(document):
+    pact = _document_owner(document)
+    return path_for("pacts.detail", pact_id=pact.id) if pact is not None else None
+
+
+def _document_published(document):
+    pact = _document_owner(document)
+    return pact is not None and pact.status in _pact_public_statuses()
+
+
 def _pact_report_url(report):
     return f"{path_for('pacts.detail', pact_id=report.pact_id)}#report-{report.id}"
 
 
 def _register_all():
     from app.models.discussion import Comment, Debate
+    from app.models.document import Document
     from app.models.opportunity import HelpCall
     from app.models.pact import Pact, PactReport
     from app.models.photo import Photo
@@ -123,6 +141,9 @@ def _register_all():
                          title=lambda c: c.title, url=lambda c: path_for("opportunities.detail", call_id=c.id)))
     register(Moderatable("photo", Photo, _l("photo"), "uploaded_by_id", (),
                          title=lambda p: "", url=_photo_url))
+    # A PDF has no text a moderator could edit: it is hidden (neither listed nor served) or left alone.
+    register(Moderatable("document", Document, _l("document"), "uploaded_by_id", (),
+                         title=lambda d: d.filename, url=_document_url, published=_document_published))
     register(Moderatable("user", User, _l("user profile"), "id", ("display_name", "bio"),
                          title=lambda u: u.display_name, url=lambda u: None,
                          published=lambda u: u.deleted_at is None, hidden_attr=None))

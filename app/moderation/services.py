@@ -220,7 +220,7 @@ def _prior_contributions(user):
     """How many contributions the user made before (every moderatable kind with an author)."""
     total = 0
     for kind in KINDS.values():
-        if kind.target_type in ("user", "photo"):
+        if kind.target_type in ("user", "photo", "document"):
             continue
         column = getattr(kind.model, kind.author_attr)
         total += db.session.scalar(select(func.count()).select_from(kind.model).where(column == user.id)) or 0

@@ -171,7 +171,7 @@ def test_hidden_comments_say_so(app, client, people):
         db.session.get(Comment, comment_id).hidden_at = utcnow()
         db.session.commit()
     page = client.get(f"/debates/{debate_id}").text
-    assert "Comment hidden by moderation." in page and "Insulto" not in page
+    assert "data-moderation-notice" in page and "Hidden by moderation on" in page and "Insulto" not in page
 
 
 def test_flagging_a_comment(app, client, people, login_as):

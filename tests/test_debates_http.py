@@ -97,9 +97,10 @@ def test_an_invalid_debate_is_shown_again_with_what_was_typed(app, client, peopl
     assert _debates(app) == []
 
 
-def test_hidden_or_missing_debates_answer_404(app, client, people):
+def test_missing_debates_answer_404_hidden_ones_a_notice(app, client, people):
     hidden = _debate(app, people["anna"], hidden=True)
-    assert client.get(f"/debates/{hidden}").status_code == 404
+    page = client.get(f"/debates/{hidden}")
+    assert page.status_code == 200 and "data-moderation-notice" in page.text and "Più alberi?" not in page.text
     assert client.get("/debates/999").status_code == 404
 
 

@@ -175,7 +175,7 @@ def test_hide_needs_a_rule_and_a_reason(people, flagged):
     assert comment.hidden_at is not None
     notice = services.hidden_notice("comment", comment)
     assert notice == {"date": notice["date"], "reason": "Insulti a un altro partecipante.", "rule": "respect",
-                      "pending": False}
+                      "pending": False, "held": False}
     note = db.session.scalar(select(Notification).where(Notification.user_id == people["author"].id,
                                                         Notification.kind == "moderation.decided"))
     assert note is not None and note.url == f"/moderation/decisions/{case.last_decision_id}"

@@ -127,12 +127,13 @@ def test_a_pact_calls_page_links_the_pact(app, client, world):
     assert f"/pacts/{world.active_pact_id}" in page and "Giardino di via Baltea" in page
 
 
-def test_a_hidden_call_is_not_found(app, client, world):
+def test_a_hidden_call_leaves_the_list_and_its_page_says_so(app, client, world):
     call_id = make_call(app, world)
     with app.app_context():
         db.session.get(HelpCall, call_id).hidden_at = utcnow()
         db.session.commit()
-    assert client.get(f"/opportunities/{call_id}").status_code == 404
+    page = client.get(f"/opportunities/{call_id}")
+    assert page.status_code == 200 and "data-moderation-notice" in page.text and "Pulizia" not in text_of(page)
     assert "Pulizia" not in text_of(client.get("/opportunities"))
 
 

@@ -104,12 +104,14 @@ def test_a_proposal_withdrawn_before_admissibility_stays_private(app, client, pl
 
 
 def test_a_hidden_pact_is_not_public(app, client, place):
-    pact_id = make_pact(app, place, S.active, title="Nascosto")
+    pact_id = make_pact(app, place, S.active, title="Giardino segreto")
     with app.app_context():
         db.session.get(Pact, pact_id).hidden_at = utcnow()
         db.session.commit()
-    assert client.get(f"/pacts/{pact_id}").status_code == 404
-    assert "Nascosto" not in client.get("/pacts").get_data(as_text=True)
+    page = client.get(f"/pacts/{pact_id}")  # a placeholder saying it was hidden, not a 404
+    assert page.status_code == 200 and "data-moderation-notice" in page.get_data(as_text=True)
+    assert "Giardino segreto" not in page.get_data(as_text=True)
+    assert "Giardino segreto" not in client.get("/pacts").get_data(as_text=True)
 
 
 def test_filters_by_status_commons_kind_type_and_proponent(app, client, place):

@@ -83,10 +83,11 @@ def test_detail_shows_text_addenda_and_the_support_bar(client, world):
     assert "Sign in to support" in page.text
 
 
-def test_drafts_hidden_and_missing_proposals_are_not_found(client, world):
-    for key in ("draft", "hidden"):
-        assert client.get(f"/proposals/{world[key]}").status_code == 404
+def test_drafts_and_missing_proposals_are_not_found_hidden_ones_show_a_notice(client, world):
+    assert client.get(f"/proposals/{world['draft']}").status_code == 404
     assert client.get("/proposals/999999").status_code == 404
+    hidden = client.get(f"/proposals/{world['hidden']}")
+    assert hidden.status_code == 200 and "data-moderation-notice" in hidden.text
 
 
 def test_support_through_the_form_then_withdraw(app, client, make_user, login_as, world):

@@ -92,7 +92,7 @@ def pact_json(pact):
         "reports": [{"period_start": r.period_start.isoformat(), "period_end": r.period_end.isoformat(),
                      "is_final": r.is_final, "volunteer_hours": r.volunteer_hours,
                      "beneficiaries_reached": r.beneficiaries_reached}
-                    for r in pact.reports if r.review == ReportReview.accepted],
+                    for r in pact.reports if r.review == ReportReview.accepted and r.hidden_at is None],
         "pdf_url": _absolute(f"/pacts/{pact.id}.pdf"),
     })
     return data
@@ -229,7 +229,8 @@ add_schema("Pact", {
                 "type": "object", "required": ["status", "at"],
                 "properties": {"status": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}}},
             "volunteers": {"type": "integer", "minimum": 0},
-            "reports": {"type": "array", "description": "Accepted reports.", "items": {"type": "object"}},
+            "reports": {"type": "array", "description": "Accepted reports (not those hidden by moderation).",
+                        "items": {"type": "object"}},
             "pdf_url": {"type": "string", "format": "uri"},
         },
     }],

@@ -13,7 +13,7 @@ from app.debates.forms import ConvertForm, DebateForm
 from app.extensions import db
 from app.http import db_id, page_arg, show_domain_error
 from app.models.base import DomainError, NotFound
-from app.moderation import holds
+from app.moderation import holds, placeholders
 from app.moderation.limits import content_limits, flag_limits
 from app.notifications.services import is_following
 from app.reports import services as report_services
@@ -106,6 +106,9 @@ def new():
 @public
 def detail(debate_id):
     """A debate's public page: its text, the conversation, follow, flag and the author's actions."""
+    hidden = placeholders.hidden_page("debate", debate_id, url_for("debates.index"), _("All debates"))
+    if hidden is not None:
+        return hidden
     debate = _debate_or_own_held(debate_id)
     proposal = debate.proposal if debate.proposal is not None and debate.proposal.is_public else None
     author = services.is_author(debate, current_user)

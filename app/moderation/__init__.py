@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("moderation", __name__)
 
-from app.moderation import queue_routes, routes  # noqa: E402,F401
+from app.moderation import placeholders, queue_routes, routes  # noqa: E402,F401

@@ -560,7 +560,11 @@ def _undo_redaction(kind, item, decision):
 # --- reading: placeholders, statements, the queue ---------------------------------------------
 
 def hidden_notice(target_type, item):
-    """For a hidden item: (date, reason, rule) the public placeholder shows; None if it is shown."""
+    """For a hidden item: (date, reason, rule) the public placeholder shows; None if it is shown.
+
+    ``pending`` says a moderator has yet to look; ``held`` that pre-moderation holds a contribution
+    that was never published (its page stays a 404 for all but its author).
+    """
     kind = kind_for(target_type)
     if kind is None or not kind.is_hidden(item):
         return None
@@ -571,10 +575,12 @@ def hidden_notice(target_type, item):
                    Hold.new_account: _("waiting for a moderator's approval"),
                    Hold.links: _("waiting for a moderator's approval"),
                    Hold.words: _("waiting for a moderator's approval")}[case.hold]
-        return {"date": getattr(item, kind.hidden_attr), "reason": pending, "rule": None, "pending": True}
+        return {"date": getattr(item, kind.hidden_attr), "reason": pending, "rule": None, "pending": True,
+                "held": case.hold in PRE_MODERATION}
     if decision is not None and decision.action in (Action.hide, Action.block):
-        return {"date": decision.created_at, "reason": decision.reason, "rule": decision.rule, "pending": False}
-    return {"date": getattr(item, kind.hidden_attr), "reason": None, "rule": None, "pending": False}
+        return {"date": decision.created_at, "reason": decision.reason, "rule": decision.rule, "pending": False,
+                "held": False}
+    return {"date": getattr(item, kind.hidden_attr), "reason": None, "rule": None, "pending": False, "held": False}
 
 
 def queue(*, status="pending", target_type=None, reason=None, limit=50, offset=0):

@@ -14,7 +14,8 @@ from app.auth.forms import ButtonForm
 from app.extensions import db
 from app.http import db_id, page_arg, show_domain_error
 from app.models.base import DomainError, utcnow
-from app.moderation import holds
+from app.moderation import holds, placeholders
+from app.moderation.forms import FlagContentForm
 from app.moderation.limits import content_limits
 from app.opportunities import bp, services
 from app.opportunities.forms import AnswerForm, CallForm, OfferEditForm, OfferForm
@@ -78,6 +79,9 @@ def index():
 @public
 def detail(call_id):
     """A call's page: what, where (a small map), when, skills, answers of people needed, its pact or organisation."""
+    hidden = placeholders.hidden_page("help_call", call_id, url_for("opportunities.index"), _("All calls for help"))
+    if hidden is not None:
+        return hidden
     call = _call_or_own_held(call_id)
     user = _user()
     manager = services.may_manage(call, user)
@@ -86,7 +90,8 @@ def detail(call_id):
         "opportunities/detail.html", call=call, count=count, skills=services.skills_of(call),
         open=services.is_open(call), full=count >= call.people_needed, over=call.ends_at <= utcnow(), own_answer=services.own_answer(call, user),
         manager=manager, answers=services.answerers(call, user) if manager else (),
-        matching=services.matching_offer_count(call) if manager else None, form=AnswerForm())
+        matching=services.matching_offer_count(call) if manager else None, form=AnswerForm(),
+        flag_form=FlagContentForm(prefix="fl"))
 
 
 def _targets(form, user):

@@ -1,19 +1,26 @@
 """Public pages of the pact registry: the list with filters, a pact's page, statistics, open data."""
-from flask import Response, render_template, request
+from flask import Response, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import public
 from app.extensions import db
 from app.http import db_id, page_arg, path_for
 from app.models.commons import CommonsKind
-from app.models.pact import PUBLIC_STATUSES, PactKind, PactStatus
-from app.pacts import bp, registry
+from app.models.pact import PUBLIC_STATUSES, Pact, PactKind, PactStatus
+from app.moderation import placeholders
+from app.moderation.forms import FlagContentForm
+from app.pacts import bp, registry, services
 from app.pacts.labels import pact_kind_label, pact_status_label
 from app.reports import services as report_services
 
 PAGE_SIZE = 25
 #: Public statuses in the order of the procedure, for the filter.
 STATUS_CHOICES = [s for s in PactStatus if s in PUBLIC_STATUSES]
+
+
+def _viewer():
+    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 def _url(pact):
@@ -40,10 +47,10 @@ def render_detail(pact, **overrides):
     """The pact's page; the proponents' slot adds what its viewer may do (the office's has its own global)."""
     from app.pacts import proponent_routes
 
-    user = current_user._get_current_object() if current_user.is_authenticated else None
+    user = _viewer()
     volunteers = sum(1 for v in pact.volunteers if v.left_at is None and v.removal_reason is None)
     return render_template("pacts/detail.html", pact=pact, signatures=registry.verify_signatures(pact),
-                           volunteers=volunteers, kind_label=pact_kind_label,
+                           volunteers=volunteers, kind_label=pact_kind_label, flag_form=FlagContentForm(prefix="fl"),
                            viewer_is_volunteer=user is not None and any(
                                v.user_id == user.id and v.left_at is None for v in pact.volunteers),
                            **proponent_routes.page_context(pact, user, **overrides))
@@ -52,9 +59,18 @@ def render_detail(pact, **overrides):
 @bp.route("/pacts/<int:pact_id>")
 @public
 def detail(pact_id):
-    """A pact: public from admissibility on; before that its proponents and the office see it."""
+    """A pact: public from admissibility on; before that its proponents and the office see it.
+
+    Hidden by moderation, it is a placeholder saying when and why (its proponents and the office still
+    see the whole page, with the notice).
+    """
     from app.pacts.proponent_routes import viewable_pact
 
+    pact = db.session.get(Pact, pact_id)
+    if pact is not None and not services.can_view(pact, _viewer()):
+        hidden = placeholders.hidden_page("pact", pact_id, url_for("pacts.index"), _("All pacts"))
+        if hidden is not None:
+            return hidden
     return render_detail(viewable_pact(pact_id))
 
 

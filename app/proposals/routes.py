@@ -24,7 +24,7 @@ from app.labels import PROPOSAL_STATUS_LABELS, proposal_status_label
 from app.media.services import photos_of
 from app.models.base import DomainError, utcnow
 from app.models.proposal import PhaseKind, Process, ProposalStatus, Support
-from app.moderation import holds
+from app.moderation import holds, placeholders
 from app.moderation.limits import content_limits, flag_limits
 from app.notifications.services import is_following
 from app.proposals import authoring, bp, queries, services
@@ -124,6 +124,9 @@ def _viewable(proposal_id):
 def detail(proposal_id):
     """A proposal's page: text, photos, place, timeline, supports, co-authors and the viewer's actions."""
     _expire_on_read()
+    hidden = placeholders.hidden_page("proposal", proposal_id, url_for("proposals.index"), _("All proposals"))
+    if hidden is not None:
+        return hidden
     proposal = _viewable(proposal_id)
     if holds.is_held("proposal", proposal):
         holds.tell_author("proposal")  # only its authors get this far (see authoring.can_view)

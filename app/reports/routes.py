@@ -14,7 +14,7 @@ from app.labels import report_status_label
 from app.models.base import DomainError, NotFound, utcnow
 from app.models.report import STATUS_GROUPS, TRANSITIONS, ReportStatus
 from app.models.user import Role
-from app.moderation import holds
+from app.moderation import holds, placeholders
 from app.moderation.limits import content_limits, flag_limits
 from app.notifications.services import is_following
 from app.reports import bp, services
@@ -152,9 +152,15 @@ def nearby():
 @bp.route("/reports/<int:report_id>")
 @public
 def detail(report_id):
-    """A report's public page: place, photos, timeline, and the actions open to the viewer."""
+    """A report's public page: place, photos, timeline, and the actions open to the viewer.
+
+    Hidden by moderation, it is a placeholder saying when and why (held for approval: 404 but to its author).
+    """
     from app.media.services import photos_of
 
+    hidden = placeholders.hidden_page("report", report_id, url_for("reports.index"), _("All reports"))
+    if hidden is not None:
+        return hidden
     report = _report_or_own_held(report_id)
     handler = services.handles(current_user, report)
     status_form = assign_form = None

@@ -664,3 +664,22 @@ def test_asking_to_join_for_an_organisation_one_represents(app, client, world):
     # A second request is refused, and nothing is added.
     assert client.post(f"/pacts/{pact_id}/join-requests", data={"jr-organisation_id": 0}).status_code == 400
     assert _count(app, PactJoinRequest) == 1
+
+
+def test_the_pact_page_maps_its_commons_with_the_outline(app, client, world):
+    with app.app_context():
+        pact = draft(world)
+        pact = step_to(world, pact, S.submitted)
+        pact = step_to(world, pact, S.admissible)
+        commons = pact.commons
+        commons.geometry = _square_around(commons.lat, commons.lon)
+        db.session.commit()
+        pact_id, outline = pact.id, commons.geometry
+    html = client.get(f"/pacts/{pact_id}").get_data(as_text=True)
+    assert 'id="pact-commons-map"' in html and "js/place-map.js" in html
+    import html as html_lib
+    import json
+
+    drawn = re.search(r"data-outline='([^']*)'", html).group(1)
+    assert json.loads(html_lib.unescape(drawn)) == json.loads(outline)
+    assert "Map of the commons and its outline" in html

@@ -459,3 +459,31 @@ def test_digest_goes_to_moderators_only_when_something_waits(people, flagged):
 
 def test_case_rows_are_unique_per_item(people, flagged):
     assert db.session.scalar(select(func.count()).select_from(ModerationCase)) == 1
+
+
+def test_a_redacted_comment_leaves_no_copy_in_notifications(people):
+    """Notifications name a comment by what it comments on, never by its text."""
+    debate = debate_by(people["anna"], title="Orti in via Baltea")
+    comment = comment_by(people["author"], debate, "Chiamate Marta al 347 7654321 per gli orti.")
+    flag_by([people["anna"], people["bea"], people["carlo"]], "comment", comment.id, "personal_data")
+    services.decide(case_of("comment", comment.id), people["mod"], "redact", rule="privacy",
+                    reason="Numero di telefono di una persona privata.",
+                    redactions={"body": "Chiamate Marta [numero rimosso] per gli orti."})
+    db.session.commit()
+    params = db.session.scalars(select(Notification.params).where(Notification.user_id == people["author"].id)).all()
+    assert params and all("7654321" not in str(p) for p in params)
+    assert {p.get("title") for p in params if p.get("kind")} == {"Orti in via Baltea"}
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "moderation.redact"))
+    assert "7654321" in event.details["original"]["body"]
+
+
+def test_a_redacted_title_is_renamed_in_earlier_notifications(people):
+    debate = debate_by(people["author"], title="Il vicino Paolo Bianchi parcheggia male")
+    flag_by([people["anna"], people["bea"], people["carlo"]], "debate", debate.id, "personal_data")
+    notes_before = db.session.scalars(select(Notification.params).where(Notification.user_id == people["author"].id))
+    assert any("Paolo Bianchi" in str(p) for p in notes_before)
+    services.decide(case_of("debate", debate.id), people["mod"], "redact", rule="privacy", reason="Nome di un privato.",
+                    redactions={"title": "Il vicino parcheggia male"})
+    db.session.commit()
+    params = db.session.scalars(select(Notification.params).where(Notification.user_id == people["author"].id)).all()
+    assert all("Paolo Bianchi" not in str(p) for p in params)

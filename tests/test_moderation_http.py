@@ -140,3 +140,22 @@ def test_a_public_profile_and_a_blocked_one(app, client, world, make_user):
     text = text_of(blocked)
     assert "This account was blocked by the moderators" in text and "Una piazza per tutti" not in text
     assert client.get("/people/999999").status_code == 404
+
+
+def test_a_blocked_user_signed_in_elsewhere_is_signed_out_and_cannot_post(app, client, world):
+    login(client, world["author"])
+    assert client.get("/notifications").status_code == 200
+    # Before the block the same request posts a comment (the refusal below is the block's doing).
+    client.post(f"/comments/debate/{world['debate_id']}", data={"body": "Prima del blocco."})
+    with app.app_context():
+        assert "Prima del blocco." in db.session.scalars(select(Comment.body)).all()
+        services.block_user(db.session.get(User, world["author"].id), db.session.get(User, world["mod"].id),
+                            rule="spam", reason="Pubblicità ripetuta.")
+        db.session.commit()
+    page = client.get("/notifications")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    response = client.post(f"/comments/debate/{world['debate_id']}", data={"body": "Ancora pubblicità!"})
+    assert response.status_code in (302, 401, 403, 404)
+    with app.app_context():
+        bodies = db.session.scalars(select(Comment.body)).all()
+        assert "Ancora pubblicità!" not in bodies

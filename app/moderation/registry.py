@@ -35,6 +35,12 @@ class Moderatable:
     hidden_attr: str | None = "hidden_at"
     #: Called after the item was hidden or shown again (counters to refresh).
     changed: Callable | None = None
+    #: item -> what notifications to the author call it; None: the title. Never the text itself
+    #: (a comment is named by what it comments on), so that a redaction leaves nothing behind.
+    subject: Callable | None = None
+
+    def subject_of(self, item):
+        return (self.subject or self.title)(item) or ""
 
     def load(self, target_id):
         return db.session.get(self.model, target_id)
@@ -74,6 +80,14 @@ def _comment_url(comment):
     spec = COMMENTABLE.get(comment.target_type)
     owner = spec.load(comment.target_id) if spec else None
     return f"{spec.url(owner)}#comment-{comment.id}" if owner is not None else None
+
+
+def _comment_subject(comment):
+    from app.comments.services import COMMENTABLE
+
+    spec = COMMENTABLE.get(comment.target_type)
+    owner = spec.load(comment.target_id) if spec else None
+    return spec.title(owner) if owner is not None else ""
 
 
 def _comment_changed(comment):
@@ -125,7 +139,7 @@ def _register_all():
                          title=lambda p: p.title, url=lambda p: path_for("proposals.detail", proposal_id=p.id),
                          published=lambda p: p.status != ProposalStatus.draft))
     register(Moderatable("comment", Comment, _l("comment"), "author_id", ("body",),
-                         title=lambda c: (c.body or "")[:80], url=_comment_url,
+                         title=lambda c: (c.body or "")[:80], url=_comment_url, subject=_comment_subject,
                          published=lambda c: c.deleted_at is None, changed=_comment_changed))
     register(Moderatable("debate", Debate, _l("debate"), "author_id", ("title", "body"),
                          title=lambda d: d.title, url=lambda d: path_for("debates.detail", debate_id=d.id)))
@@ -145,7 +159,7 @@ def _register_all():
     register(Moderatable("document", Document, _l("document"), "uploaded_by_id", (),
                          title=lambda d: d.filename, url=_document_url, published=_document_published))
     register(Moderatable("user", User, _l("user profile"), "id", ("display_name", "bio"),
-                         title=lambda u: u.display_name, url=lambda u: None,
+                         title=lambda u: u.display_name, url=lambda u: None, subject=lambda u: "",
                          published=lambda u: u.deleted_at is None, hidden_attr=None))
 
 

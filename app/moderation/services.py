@@ -98,7 +98,7 @@ def _notify_author(kind, item, case, note_kind, url=None):
     author = db.session.get(User, case.author_id) if case.author_id else None
     if author is None:
         return
-    title = kind.title(item) or ""
+    title = kind.subject_of(item)
     notifications.notify([author], note_kind, {"kind": str(kind.label), "title": title[:80]}, url=url)
 
 
@@ -371,7 +371,28 @@ def _redact(kind, item, redactions, remove_photo_ids, now):
                 original.setdefault("photos", []).append(photo.id)
     if not original:
         raise DomainError(_("Change the text or choose a photo to remove: nothing was redacted."), field="reason")
+    if "title" in original:
+        _rename_in_notifications(original["title"], kind.subject_of(item), getattr(item, "created_at", None))
     return original
+
+
+def _rename_in_notifications(old_title, new_title, since=None):
+    """Notifications quote an item's title: after a redaction they quote the new one (the audit log alone keeps it).
+
+    Only notifications written since the item exists can quote it. E-mails already sent are out of reach.
+    """
+    from app.models.messaging import Notification
+
+    old = (old_title or "")[:80]
+    if not old:
+        return
+    query = select(Notification)
+    if since is not None:
+        query = query.where(Notification.created_at >= since)
+    for note in db.session.scalars(query):
+        params = note.params or {}
+        if params.get("title") == old:
+            note.params = {**params, "title": new_title[:80]}
 
 
 def block_user(user, moderator, *, rule=None, reason=None, now=None, case=None):

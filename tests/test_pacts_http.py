@@ -549,6 +549,19 @@ def test_volunteers_join_leave_and_are_removed(app, client, world):
         assert removed.removed_by_id == world.representative.id
 
 
+def test_the_report_form_never_proposes_an_inverted_period(app, client, world):
+    """On the day a pact becomes active the proposed period is that day, not today to yesterday."""
+    with app.app_context():
+        pact_id = advance(world, S.active)
+        starts_on = db.session.get(Pact, pact_id).starts_on
+    login(client, world.author)
+    page = client.get(f"/pacts/{pact_id}/reports/new").get_data(as_text=True)
+    start = re.search(r'name="period_start"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="period_start"', page)
+    end = re.search(r'name="period_end"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="period_end"', page)
+    start, end = (m.group(1) or m.group(2) for m in (start, end))
+    assert start == starts_on.isoformat() and end >= start
+
+
 def test_proponents_file_a_report(app, client, world):
     with app.app_context():
         pact_id = advance(world, S.active, now=utcnow() - 40 * DAY)

@@ -547,7 +547,10 @@ def new_report(pact_id):
         # The period starts where the last report ended (or with the pact), up to yesterday.
         ended = [r.period_end for r in pact.reports if r.review.value != "needs_changes"]
         form.period_start.data = max(ended) + timedelta(days=1) if ended else pact.starts_on
-        form.period_end.data = registry.rome_today() - timedelta(days=1)
+        # Up to yesterday; on the pact's first day (nothing to report yet) a one-day period, never an inverted one.
+        yesterday = registry.rome_today() - timedelta(days=1)
+        start = form.period_start.data
+        form.period_end.data = max(yesterday, start) if start else yesterday
     if form.validate_on_submit():
         try:
             attachments.file_report(

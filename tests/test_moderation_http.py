@@ -159,3 +159,34 @@ def test_a_blocked_user_signed_in_elsewhere_is_signed_out_and_cannot_post(app, c
     with app.app_context():
         bodies = db.session.scalars(select(Comment.body)).all()
         assert "Ancora pubblicità!" not in bodies
+
+
+def test_an_organisation_profile_is_flagged_hidden_with_a_notice_and_survives_its_creators_block(app, client,
+                                                                                                world, make_user):
+    from app.commons import services as commons_services
+
+    with app.app_context():
+        org = commons_services.create_organisation(db.session.get(User, world["author"].id),
+                                                   name="Amici del Parco Dora", kind="informal_group",
+                                                   description="Volantini pubblicitari di un casinò.")
+        db.session.commit()
+        org_id = org.id
+    login(client, world["anna"])
+    page = client.get(f"/organisations/{org_id}")
+    assert page.status_code == 200 and f'action="/flags/organisation/{org_id}"' in page.get_data(as_text=True)
+    for user in (world["anna"], world["bea"], make_user()):
+        login(client, user)
+        assert client.post(f"/flags/organisation/{org_id}", data={"fl-reason": "spam", "next": "/"}).status_code == 302
+    visitor = app.test_client()
+    hidden = visitor.get(f"/organisations/{org_id}")
+    assert hidden.status_code == 200
+    html = hidden.get_data(as_text=True)
+    assert "data-moderation-notice" in html and "casinò" not in html and "Amici del Parco Dora" not in html
+    with app.app_context():
+        case = services.case_for("organisation", org_id)
+        services.decide(case, db.session.get(User, world["mod"].id), "restore")
+        services.block_user(db.session.get(User, world["author"].id), db.session.get(User, world["mod"].id),
+                            rule="spam", reason="Pubblicità.")
+        db.session.commit()
+    # Other people may represent it: blocking its creator does not hide the organisation.
+    assert "Amici del Parco Dora" in visitor.get(f"/organisations/{org_id}").get_data(as_text=True)

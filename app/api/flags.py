@@ -18,7 +18,7 @@ from app.moderation.registry import KINDS
 
 #: What can be flagged (app.moderation.registry registers the same kinds when the app starts).
 TARGET_TYPES = ("report", "proposal", "comment", "debate", "pact", "pact_report", "help_call", "photo", "document",
-                "user")
+                "organisation", "user")
 
 
 @bp.route("/flags", methods=["POST"])

@@ -312,6 +312,12 @@ def _managed(organisation_id):
 @public
 def organisation_detail(organisation_id):
     """An organisation's public profile: who they are, their representatives and their public pacts."""
+    from app.moderation import placeholders
+    from app.moderation.forms import FlagContentForm
+
+    hidden = placeholders.hidden_page("organisation", organisation_id, url_for("commons.index"), _("All commons"))
+    if hidden is not None:
+        return hidden
     organisation = _organisation(organisation_id)
     user = _user()
     return render_template("organisations/detail.html", organisation=organisation,
@@ -319,7 +325,8 @@ def organisation_detail(organisation_id):
                            pacts=services.public_pacts_of_organisation(organisation),
                            is_representative=organisation.is_representative(user),
                            is_member=user is not None and any(m.user_id == user.id
-                                                              for m in organisation.memberships))
+                                                              for m in organisation.memberships),
+                           flag_form=FlagContentForm(prefix="fl"))
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])

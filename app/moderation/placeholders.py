@@ -22,6 +22,7 @@ HEADINGS = {
     "debate": _l("Hidden debate"),
     "help_call": _l("Hidden call for help"),
     "pact": _l("Hidden pact"),
+    "organisation": _l("Hidden organisation"),
 }
 
 

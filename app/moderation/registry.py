@@ -38,6 +38,8 @@ class Moderatable:
     #: item -> what notifications to the author call it; None: the title. Never the text itself
     #: (a comment is named by what it comments on), so that a redaction leaves nothing behind.
     subject: Callable | None = None
+    #: Hidden with the rest when its author is blocked (not an organisation: others represent it too).
+    hide_on_block: bool = True
 
     def subject_of(self, item):
         return (self.subject or self.title)(item) or ""
@@ -124,6 +126,7 @@ def _pact_report_url(report):
 
 
 def _register_all():
+    from app.models.commons import Organisation
     from app.models.discussion import Comment, Debate
     from app.models.document import Document
     from app.models.opportunity import HelpCall
@@ -158,6 +161,10 @@ def _register_all():
     # A PDF has no text a moderator could edit: it is hidden (neither listed nor served) or left alone.
     register(Moderatable("document", Document, _l("document"), "uploaded_by_id", (),
                          title=lambda d: d.filename, url=_document_url, published=_document_published))
+    register(Moderatable("organisation", Organisation, _l("organisation"), "created_by_id",
+                         ("name", "description", "website"), title=lambda o: o.name,
+                         url=lambda o: path_for("commons.organisation_detail", organisation_id=o.id),
+                         hide_on_block=False))
     register(Moderatable("user", User, _l("user profile"), "id", ("display_name", "bio"),
                          title=lambda u: u.display_name, url=lambda u: None, subject=lambda u: "",
                          published=lambda u: u.deleted_at is None, hidden_attr=None))

@@ -433,7 +433,7 @@ def _hide_everything_of(user, moderator, decision, now):
     """Hide every visible contribution of a blocked author, each with a case pointing at the block."""
     hidden = {}
     for kind in KINDS.values():
-        if kind.hidden_attr is None:
+        if kind.hidden_attr is None or not kind.hide_on_block:
             continue
         author = getattr(kind.model, kind.author_attr)
         column = getattr(kind.model, kind.hidden_attr)

@@ -252,8 +252,9 @@ def test_block_hides_everything_removes_roles_and_refuses_login(people, make_use
     assert bad.session_version == version + 1
     assert db.session.get(Debate, debate.id).hidden_at is not None
     assert db.session.get(Comment, comment.id).hidden_at is not None
-    assert services.hidden_notice("debate", db.session.get(Debate, debate.id))["reason"] == (
-        "Pubblicità ripetuta in tutte le discussioni.")
+    notice = services.hidden_notice("debate", db.session.get(Debate, debate.id))
+    assert (notice["rule"], notice["pending"]) == ("spam", False)
+    assert "Pubblicità ripetuta" not in notice["reason"]  # the justification is the account holder's to read
     with pytest.raises(AccountBlocked) as exc:
         authenticate("spam@example.org", TEST_PASSWORD)
     assert "Pubblicità ripetuta" in exc.value.message
@@ -487,3 +488,68 @@ def test_a_redacted_title_is_renamed_in_earlier_notifications(people):
     db.session.commit()
     params = db.session.scalars(select(Notification.params).where(Notification.user_id == people["author"].id)).all()
     assert all("Paolo Bianchi" not in str(p) for p in params)
+
+
+def test_an_upheld_appeal_is_final_and_settles_the_case(people, hidden_decision):
+    appeal = services.appeal(hidden_decision, people["author"], "Era una citazione, non un insulto.")
+    db.session.commit()
+    outcome = services.decide_appeal(appeal, people["mod2"], "upheld", "Il tono resta offensivo.")
+    db.session.commit()
+    assert not services.can_appeal(outcome, people["author"])
+    with pytest.raises(IllegalTransition):
+        services.appeal(outcome, people["author"], "Allora faccio ricorso di nuovo.")
+    # Nobody decides again, least of all the first moderator, until new flags arrive.
+    with pytest.raises(IllegalTransition):
+        services.decide(case_of("comment", hidden_decision.case.target_id), people["mod"], "restore")
+
+
+def test_whoever_decided_on_the_case_cannot_decide_its_appeal(people, make_user):
+    third_id = make_user(roles=(Role.citizen, Role.moderator)).id  # built first: make_user has its own connection
+    comment = comment_by(people["author"], debate_by(people["anna"]))
+    flag_by([people["anna"]], "comment", comment.id)
+    services.decide(case_of("comment", comment.id), people["mod2"], "restore")
+    flag_by([people["bea"]], "comment", comment.id)
+    decision = services.decide(case_of("comment", comment.id), people["mod"], "hide", rule="respect",
+                               reason="Offensivo.")
+    appeal = services.appeal(decision, people["author"], "Non era offensivo, rileggete.")
+    db.session.commit()
+    with pytest.raises(PermissionDenied):  # mod2 restored this item before: not a fresh pair of eyes
+        services.decide_appeal(appeal, people["mod2"], "overturned", "Ok")
+    services.decide_appeal(appeal, db.session.get(User, third_id), "overturned", "Non era offensivo.")
+
+
+def test_a_blocked_authors_content_is_not_restored_by_an_appeal(people, hidden_decision):
+    appeal = services.appeal(hidden_decision, people["author"], "Era una citazione, non un insulto.")
+    db.session.commit()
+    services.block_user(people["author"], people["mod2"], rule="spam", reason="Spam in tutte le discussioni.")
+    db.session.commit()
+    third_party = people["carlo"]
+    third_party.role_rows.append(__import__("app.models", fromlist=["UserRole"]).UserRole(role=Role.moderator))
+    db.session.commit()
+    with pytest.raises(IllegalTransition):
+        services.decide_appeal(appeal, third_party, "overturned", "Va bene.")
+    assert db.session.get(Comment, hidden_decision.case.target_id).hidden_at is not None
+
+
+def test_hidden_and_held_items_cannot_be_flagged(people, flagged):
+    with pytest.raises(NotFound):
+        services.flag(people["dario"], "comment", flagged.id, "spam")
+    services.add_word(people["mod"], "truffa")
+    debate = debate_by(people["author"], body="Una truffa?")
+    services.screen("debate", debate, people["author"])
+    db.session.commit()
+    with pytest.raises(NotFound):
+        services.flag(people["anna"], "debate", debate.id, "spam")
+
+
+def test_renaming_after_a_redaction_touches_only_that_items_notifications(people):
+    mine = debate_by(people["author"], title="Il vicino Paolo Bianchi")
+    other = debate_by(people["anna"], title="Il vicino Paolo Bianchi")
+    note = Notification(user_id=people["bea"].id, kind="comment.new", params={"title": "Il vicino Paolo Bianchi"},
+                        url=f"/debates/{other.id}")
+    db.session.add(note)
+    flag_by([people["anna"]], "debate", mine.id, "personal_data")
+    services.decide(case_of("debate", mine.id), people["mod"], "redact", rule="privacy", reason="Nome.",
+                    redactions={"title": "Il vicino"})
+    db.session.commit()
+    assert db.session.get(Notification, note.id).params["title"] == "Il vicino Paolo Bianchi"

@@ -622,3 +622,29 @@ def test_sign_all_builder_activates(app_ctx):
     pact = sign_all(world, pact)
     assert pact.status == S.active and len(pact.signatures) == len(pact.parties) == 3
     assert db.session.scalar(select(func.count(PactParty.id)).where(PactParty.pact_id == pact.id)) == 3
+
+
+def test_a_redaction_of_the_proposal_edits_the_versions_not_yet_approved(app_ctx, make_user):
+    """Moderation edits personal data out of a pact: the co-design versions quote the proposal, so they change too."""
+    from app.models import AuditEvent, Role, User
+    from app.moderation import services as moderation
+    from tests.pact_builders import road_to
+
+    mod_id, flagger_id = make_user(roles=(Role.citizen, Role.moderator)).id, make_user().id  # before any write here
+    world = pact_world()
+    pact = draft(world)
+    pact.objectives = "Curare il giardino con Marta, telefono 333 1234567."
+    db.session.commit()
+    for step in road_to(S.co_design):
+        pact = step_to(world, pact, step)
+    assert "333 1234567" in pact.versions[0].text
+    mod, flagger = db.session.get(User, mod_id), db.session.get(User, flagger_id)
+    moderation.flag(flagger, "pact", pact.id, "personal_data")
+    moderation.decide(moderation.case_for("pact", pact.id), mod, "redact", rule="privacy",
+                      reason="Numero di telefono di una persona privata.",
+                      redactions={"objectives": "Curare il giardino con Marta."})
+    db.session.commit()
+    pact = db.session.get(Pact, pact.id)
+    assert "1234567" not in pact.objectives and all("1234567" not in v.text for v in pact.versions)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "moderation.redact"))
+    assert "333 1234567" in event.details["original"]["versions"]["1"]

@@ -703,7 +703,11 @@ def queue(*, status="pending", target_type=None, reason=None, limit=50, offset=0
         query = query.order_by(ModerationCase.flag_count.desc(), ModerationCase.opened_at.asc(),
                                ModerationCase.id.asc())
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    return db.session.scalars(query.limit(limit).offset(offset)).all(), total
+    from sqlalchemy.orm import selectinload
+
+    page = query.limit(limit).offset(offset).options(selectinload(ModerationCase.author),
+                                                     selectinload(ModerationCase.last_decision))
+    return db.session.scalars(page).all(), total
 
 
 def pending_counts():

@@ -45,7 +45,7 @@ def notes(user, kind=None):
     query = select(Notification).where(Notification.user_id == user.id)
     if kind:
         query = query.where(Notification.kind == kind)
-    return db.session.scalars(query).all()
+    return db.session.scalars(query.order_by(Notification.id)).all()
 
 
 # --- what can be commented ------------------------------------------------------------------

@@ -56,6 +56,10 @@ class Config:
     #: ...and after this long in any case (a "remember me" cookie starts a new one).
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12")))
 
+    #: Key of the HMAC that stores a codice fiscale seen in person (app/verification); never the
+    #: number itself. Changing it makes every stored hash unmatchable: keep it with the backups.
+    IDENTITY_HMAC_KEY = os.environ.get("IDENTITY_HMAC_KEY", "")
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     #: How long authors may edit their comments, and how fast they may post them.
     COMMENT_EDIT_MINUTES = int(os.environ.get("COMMENT_EDIT_MINUTES", "15"))
@@ -181,6 +185,7 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     DEBUG = True
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    IDENTITY_HMAC_KEY = os.environ.get("IDENTITY_HMAC_KEY", "dev-only-identity-key")
     # Quicker hashing on a laptop; production keeps the strong default.
     ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "2"))
 
@@ -189,6 +194,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production"
+    IDENTITY_HMAC_KEY = "testing-identity-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
@@ -214,6 +220,10 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters")
         if not config.get("SQLALCHEMY_DATABASE_URI"):
             raise RuntimeError("DATABASE_URL must be set in production")
+        identity_key = config.get("IDENTITY_HMAC_KEY") or ""
+        if len(identity_key) < 32 or identity_key.startswith(("dev-", "testing-")) or identity_key == secret:
+            raise RuntimeError("IDENTITY_HMAC_KEY must be set to a random value of at least 32 characters, "
+                               "different from SECRET_KEY")
 
 
 CONFIGS = {

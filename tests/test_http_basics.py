@@ -116,6 +116,14 @@ def test_production_refuses_to_start_without_a_real_secret(monkeypatch):
         create_app(cfg)
 
 
+def test_production_refuses_to_start_without_a_real_identity_hmac_key():
+    base = {"SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://x/y"}
+    for key in ("", "dev-only-identity-key-but-long-enough-xx", "x" * 40):  # missing, a dev value, = SECRET_KEY
+        cfg = type("P", (ProductionConfig,), {**base, "IDENTITY_HMAC_KEY": key})
+        with pytest.raises(RuntimeError, match="IDENTITY_HMAC_KEY"):
+            create_app(cfg)
+
+
 def test_production_refuses_to_start_without_a_database_url():
     cfg = type("P", (ProductionConfig,), {"SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": None})
     with pytest.raises(RuntimeError, match="DATABASE_URL"):
@@ -123,7 +131,7 @@ def test_production_refuses_to_start_without_a_database_url():
 
 
 def test_production_defaults_are_strict():
-    cfg = type("P", (ProductionConfig,), {"SECRET_KEY": "x" * 40,
+    cfg = type("P", (ProductionConfig,), {"SECRET_KEY": "x" * 40, "IDENTITY_HMAC_KEY": "y" * 40,
                                           "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://u@h/db"})
     app = create_app(cfg)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]

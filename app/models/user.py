@@ -70,6 +70,16 @@ class User(UserMixin, db.Model):
     #: Set once residency/identity was verified (by an admin for now, later in person).
     verified_at = mapped_column(UTCDateTime)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: HMAC-SHA256 (hex, key IDENTITY_HMAC_KEY) of the normalised codice fiscale seen in person; never
+    #: the number itself. Unique, so one person holds one verified account (NULLs: any number of them).
+    identity_hmac: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    #: The kind of document the facilitator looked at (app.verification.DocumentType values).
+    identity_document_type: Mapped[str | None] = mapped_column(String(40))
+    #: The Casa del Quartiere where the identity was verified in person. No ON DELETE: a house that
+    #: verified people keeps its row (and SQLite cannot reflect an option on an added column).
+    verified_house_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhood_houses.id"))
+    #: When an administrator last revoked the verification (cleared by a new one).
+    verification_revoked_at = mapped_column(UTCDateTime)
     #: Bumped to end every session and remember-me cookie of this user at once.
     session_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     locale: Mapped[str | None] = mapped_column(String(5))

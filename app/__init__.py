@@ -106,10 +106,12 @@ def _register_blueprints(app):
         proposals,
         reports,
         reviews,
+        verification,
     )
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
-                   reviews, comments, debates, commons, pacts, opportunities, moderation):
+                   reviews, comments, debates, commons, pacts, opportunities, moderation,
+                   verification):
         app.register_blueprint(module.bp)
 
 

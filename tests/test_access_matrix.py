@@ -18,6 +18,7 @@ from tests.access_tables import (
     pacts_office,
     proposal_authoring,
     reviews,
+    verification,
 )
 
 ROLES = ["visitor", "unconfirmed", "citizen", "verified", "facilitator", "official", "moderator", "admin"]
@@ -108,7 +109,7 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "proposal_id": 1}
 
 for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities,
-               moderation):
+               moderation, verification):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)
     SAMPLE_ARGS.update(_table.SAMPLE_ARGS)

@@ -14,6 +14,8 @@ from app.http import page_arg
 from app.models.audit import AuditEvent
 from app.models.base import DomainError
 from app.models.user import Department, Role, User
+from app.verification import services as verification_services
+from app.verification.forms import RevokeVerificationForm
 
 
 @bp.route("/")
@@ -60,7 +62,8 @@ def user_detail(user_id):
         .order_by(AuditEvent.seq.desc()).limit(50)).all()
     return render_template("admin/user.html", user=user, role_form=RoleForm(prefix="role"),
                            verify_form=VerifyForm(prefix="ver"), dep_form=_departments_form(user),
-                           events=events, roles=list(Role))
+                           events=events, roles=list(Role), revoke_form=RevokeVerificationForm(prefix="rev"),
+                           verification=verification_services.verification_facts(user))
 
 
 @bp.route("/users/<int:user_id>/roles", methods=["POST"])
@@ -93,7 +96,10 @@ def user_verify(user_id):
     if not form.validate_on_submit() or form.action.data not in ("verify", "unverify"):
         abort(400)
     try:
-        services.set_verified(current_user, user, form.action.data == "verify", form.reason.data or None)
+        if form.action.data == "verify":
+            services.set_verified(current_user, user, True, form.reason.data or None)
+        else:  # one way to revoke: with a reason, told to the citizen, the identity hash cleared
+            verification_services.revoke_verification(current_user, user, form.reason.data)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -66,6 +66,9 @@ def set_verified(actor, user, verified, reason=None, notify_user=True):
     if not verified and user.verified_at is not None:
         user.verified_at = None
         user.verified_by_id = None
+        # The identity recorded in person goes too, so the person can verify another account.
+        user.identity_hmac = user.identity_document_type = user.verified_house_id = None
+        user.verification_revoked_at = utcnow()
         record("user.verification_revoked", actor=actor, target=user, reason=reason)
         return True
     return False

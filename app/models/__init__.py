@@ -4,7 +4,7 @@ from app.models.base import DomainError, IllegalTransition, NotFound, Permission
 from app.models.messaging import Follow, Notification, OutboxEmail  # noqa: F401
 from app.models.photo import Photo  # noqa: F401
 from app.models.document import Document  # noqa: F401
-from app.models.place import Category, District, NeighbourhoodHouse  # noqa: F401
+from app.models.place import Category, District, HouseHours, NeighbourhoodHouse, user_houses  # noqa: F401
 from app.models.user import STAFF_ROLES, Department, NotificationPref, Role, User, UserRole  # noqa: F401
 from app.models.report import Flag, Report, ReportStatus, ReportUpdate, RoutingRule  # noqa: F401
 from app.models.api import ApiKey, ApiToken  # noqa: F401
@@ -57,3 +57,4 @@ from app.models.moderation import (  # noqa: F401
     ModerationDecision,
     ModerationWord,
 )
+from app.models.event import Event, EventKind, EventRegistration  # noqa: F401

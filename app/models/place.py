@@ -1,5 +1,5 @@
 """The city's geography and structure: districts, neighbourhood houses, categories."""
-from sqlalchemy import Float, ForeignKey, String, Text
+from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -30,7 +30,40 @@ class NeighbourhoodHouse(db.Model):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    website: Mapped[str] = mapped_column(String(300), default="", server_default="")
     district: Mapped[District | None] = relationship()
+    #: Opening hours, one row per weekday it opens (a day without a row is closed).
+    hours: Mapped[list["HouseHours"]] = relationship(
+        back_populates="house", cascade="all, delete-orphan", order_by="HouseHours.weekday")
+    #: Users with the facilitator role who work at this house (never shown on public pages).
+    facilitators = relationship("User", secondary="user_houses", order_by="User.display_name",
+                                backref=db.backref("houses", order_by="NeighbourhoodHouse.name"))
+
+    __audit_type__ = "house"
+
+
+#: Which facilitators work at which houses (a facilitator may serve several).
+user_houses = Table(
+    "user_houses", db.metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("house_id", Integer, ForeignKey("neighbourhood_houses.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class HouseHours(db.Model):
+    """When a house opens on one weekday, as free text ("9:00–13:00, 15:00–19:00")."""
+
+    __tablename__ = "house_hours"
+    __table_args__ = (UniqueConstraint("house_id", "weekday"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    house_id: Mapped[int] = mapped_column(ForeignKey("neighbourhood_houses.id", ondelete="CASCADE"))
+    #: 0 = Monday … 6 = Sunday.
+    weekday: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[str] = mapped_column(String(200))
+
+    house: Mapped[NeighbourhoodHouse] = relationship(back_populates="hours")
 
 
 class Category(db.Model):

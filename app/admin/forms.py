@@ -27,3 +27,8 @@ class VerifyForm(FlaskForm):
 class DepartmentsForm(FlaskForm):
     departments = MultiCheckboxField(_l("Departments"), coerce=int)
     reason = StringField(_l("Reason (kept in the audit log)"), validators=[Optional(), Length(max=500)])
+
+
+class HousesForm(FlaskForm):
+    houses = MultiCheckboxField(_l("Neighbourhood houses"), coerce=int)
+    reason = StringField(_l("Reason (kept in the audit log)"), validators=[Optional(), Length(max=500)])

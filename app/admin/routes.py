@@ -6,13 +6,14 @@ from wtforms import SelectChoice
 from sqlalchemy import select
 
 from app.admin import bp, services
-from app.admin.forms import DepartmentsForm, RoleForm, VerifyForm
+from app.admin.forms import DepartmentsForm, HousesForm, RoleForm, VerifyForm
 from app.audit.services import verify_chain
 from app.auth.access import roles_required
 from app.extensions import db
 from app.http import page_arg
 from app.models.audit import AuditEvent
 from app.models.base import DomainError
+from app.models.place import NeighbourhoodHouse
 from app.models.user import Department, Role, User
 from app.verification import services as verification_services
 from app.verification.forms import RevokeVerificationForm
@@ -52,6 +53,15 @@ def _departments_form(user, formdata=None):
     return form
 
 
+def _houses_form(user, formdata=None):
+    form = HousesForm(formdata=formdata, prefix="hou")
+    form.houses.choices = [SelectChoice(h.id, h.name) for h in
+                           db.session.scalars(select(NeighbourhoodHouse).order_by(NeighbourhoodHouse.name))]
+    if formdata is None:
+        form.houses.data = [h.id for h in user.houses]
+    return form
+
+
 @bp.route("/users/<int:user_id>")
 @roles_required(Role.admin)
 def user_detail(user_id):
@@ -61,7 +71,7 @@ def user_detail(user_id):
         select(AuditEvent).where(AuditEvent.target_type == "users", AuditEvent.target_id == user.id)
         .order_by(AuditEvent.seq.desc()).limit(50)).all()
     return render_template("admin/user.html", user=user, role_form=RoleForm(prefix="role"),
-                           verify_form=VerifyForm(prefix="ver"), dep_form=_departments_form(user),
+                           verify_form=VerifyForm(prefix="ver"), dep_form=_departments_form(user), houses_form=_houses_form(user),
                            events=events, roles=list(Role), revoke_form=RevokeVerificationForm(prefix="rev"),
                            verification=verification_services.verification_facts(user))
 
@@ -125,6 +135,25 @@ def user_departments(user_id):
     else:
         db.session.commit()
         flash(_("Departments updated."), "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/houses", methods=["POST"])
+@roles_required(Role.admin)
+def user_houses(user_id):
+    """Attach a facilitator to neighbourhood houses, or detach them."""
+    user = _user_or_404(user_id)
+    form = _houses_form(user, formdata=request.form)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.set_houses(current_user, user, form.houses.data or [], form.reason.data or None)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Houses updated."), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 

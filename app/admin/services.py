@@ -7,6 +7,7 @@ from app.auth.passwords import hash_password
 from app.auth.services import find_by_email, normalise_email
 from app.extensions import db
 from app.models.base import DomainError, utcnow
+from app.models.place import NeighbourhoodHouse
 from app.models.user import Department, Role, User, UserRole
 from app.notifications.services import notify
 
@@ -117,3 +118,18 @@ def search_users(q=None, role=None):
     if role:
         query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == Role(role))))
     return query.order_by(User.id)
+
+
+def set_houses(actor, user, house_ids, reason=None):
+    """Set the neighbourhood houses a facilitator works at (attach and detach, audited)."""
+    if house_ids and not user.has_role(Role.facilitator):
+        raise DomainError(_("Only facilitators work at a neighbourhood house."))
+    houses = db.session.scalars(select(NeighbourhoodHouse).where(NeighbourhoodHouse.id.in_(house_ids))).all() \
+        if house_ids else []
+    before = sorted(h.id for h in user.houses)
+    after = sorted(h.id for h in houses)
+    if before == after:
+        return False
+    user.houses = list(houses)
+    record("user.houses_set", actor=actor, target=user, reason=reason, details={"before": before, "after": after})
+    return True

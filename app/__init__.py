@@ -95,6 +95,7 @@ def _register_blueprints(app):
         comments,
         commons,
         debates,
+        houses,
         main,
         maps,
         media,
@@ -111,7 +112,7 @@ def _register_blueprints(app):
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
                    reviews, comments, debates, commons, pacts, opportunities, moderation,
-                   verification):
+                   houses, verification):
         app.register_blueprint(module.bp)
 
 
@@ -172,6 +173,7 @@ def _register_cli(app):
     from app.admin.cli import users_cli
     from app.api.cli import api_keys_cli
     from app.audit.cli import audit_cli
+    from app.houses.cli import events_cli
     from app.mail.cli import mail_cli
     from app.moderation.cli import moderation_cli
     from app.notifications.cli import notifications_cli
@@ -180,5 +182,5 @@ def _register_cli(app):
     from app.seed.cli import seed_cli
 
     for group in (users_cli, audit_cli, mail_cli, notifications_cli, seed_cli, api_keys_cli, reports_cli,
-                  proposals_cli, moderation_cli):
+                  proposals_cli, moderation_cli, events_cli):
         app.cli.add_command(group)

@@ -113,6 +113,7 @@ def seed_accounts(progress=None):
 def seed_demo(progress=None):
     """Everything the demo needs. Running it twice changes nothing the second time."""
     from app.seed.debates import seed_debates
+    from app.seed.events import seed_events
     from app.seed.moderation import seed_moderation
     from app.seed.outcomes import seed_outcomes
     from app.seed.pacts import seed_pacts
@@ -127,4 +128,5 @@ def seed_demo(progress=None):
     counts["debates"] = seed_debates()
     counts.update(seed_pacts())
     counts["moderation cases"] = seed_moderation()
+    counts.update(seed_events())
     return counts

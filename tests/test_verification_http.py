@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, NeighbourhoodHouse, Role, User
+from app.models import AuditEvent, NeighbourhoodHouse, Role, User, user_houses
 from tests.conftest import refetch
 from tests.test_verification import BIANCHI, ROSSI
 
@@ -18,6 +18,18 @@ def house_id(app):
         return house.id
 
 
+@pytest.fixture
+def make_facilitator(app, make_user, house_id):
+    """A facilitator attached to the test house."""
+    def build(**kwargs):
+        user = make_user(roles=[Role.facilitator], **kwargs)
+        with app.app_context():
+            db.session.execute(user_houses.insert().values(user_id=user.id, house_id=house_id))
+            db.session.commit()
+        return user
+    return build
+
+
 def form(house_id, code=ROSSI, document="identity_card", residency=True):
     data = {"v-document_type": document, "v-codice_fiscale": code, "v-house": str(house_id)}
     if residency:
@@ -25,8 +37,8 @@ def form(house_id, code=ROSSI, document="identity_card", residency=True):
     return data
 
 
-def test_the_page_finds_a_citizen_by_email_and_shows_the_form(client, make_user, login_as, house_id):
-    login_as(make_user(roles=[Role.facilitator]))
+def test_the_page_finds_a_citizen_by_email_and_shows_the_form(client, make_user, make_facilitator, login_as, house_id):
+    login_as(make_facilitator())
     citizen = make_user(display_name="Anna Citizen")
     page = client.get("/facilitator/verify?lang=en")
     assert page.status_code == 200 and "Verify a citizen in person" in page.text
@@ -39,8 +51,8 @@ def test_the_page_finds_a_citizen_by_email_and_shows_the_form(client, make_user,
     assert "No account has this email address." in missing.text
 
 
-def test_a_facilitator_verifies_over_http(app, client, make_user, login_as, house_id):
-    facilitator = login_as(make_user(roles=[Role.facilitator]))
+def test_a_facilitator_verifies_over_http(app, client, make_user, make_facilitator, login_as, house_id):
+    facilitator = login_as(make_facilitator())
     citizen = make_user()
     response = client.post(f"/facilitator/verify/{citizen.id}", data=form(house_id, ROSSI.lower()))
     assert response.status_code == 302 and response.headers["Location"].endswith("/facilitator/verify")
@@ -49,8 +61,8 @@ def test_a_facilitator_verifies_over_http(app, client, make_user, login_as, hous
     assert ROSSI not in client.get("/facilitator/verify").text
 
 
-def test_a_wrong_code_is_not_echoed_back_and_nothing_is_stored(app, client, make_user, login_as, house_id):
-    login_as(make_user(roles=[Role.facilitator]))
+def test_a_wrong_code_is_not_echoed_back_and_nothing_is_stored(app, client, make_user, make_facilitator, login_as, house_id):
+    login_as(make_facilitator())
     citizen = make_user()
     wrong = ROSSI[:-1] + ("A" if ROSSI[-1] != "A" else "B")
     response = client.post(f"/facilitator/verify/{citizen.id}?lang=en", data=form(house_id, wrong))
@@ -60,8 +72,8 @@ def test_a_wrong_code_is_not_echoed_back_and_nothing_is_stored(app, client, make
     assert not refetch(app, User, citizen.id).is_verified
 
 
-def test_a_missing_residency_keeps_the_code_out_of_the_page(client, make_user, login_as, house_id):
-    login_as(make_user(roles=[Role.facilitator]))
+def test_a_missing_residency_keeps_the_code_out_of_the_page(client, make_user, make_facilitator, login_as, house_id):
+    login_as(make_facilitator())
     citizen = make_user()
     response = client.post(f"/facilitator/verify/{citizen.id}?lang=en", data=form(house_id, residency=False))
     assert response.status_code == 400 and ROSSI not in response.text
@@ -69,8 +81,8 @@ def test_a_missing_residency_keeps_the_code_out_of_the_page(client, make_user, l
 
 
 def test_a_second_account_of_the_same_person_is_refused_without_naming_the_first(
-        app, client, make_user, login_as, house_id):
-    login_as(make_user(roles=[Role.facilitator]))
+        app, client, make_user, make_facilitator, login_as, house_id):
+    login_as(make_facilitator())
     first = make_user(display_name="Primo Account")
     second = make_user(display_name="Secondo Account")
     assert client.post(f"/facilitator/verify/{first.id}", data=form(house_id)).status_code == 302
@@ -85,8 +97,8 @@ def test_a_second_account_of_the_same_person_is_refused_without_naming_the_first
         assert event.details["holder_id"] == first.id and event.details["citizen_id"] == second.id
 
 
-def test_staff_and_self_are_refused(app, client, make_user, login_as, house_id):
-    facilitator = login_as(make_user(roles=[Role.facilitator]))
+def test_staff_and_self_are_refused(app, client, make_user, make_facilitator, login_as, house_id):
+    facilitator = login_as(make_facilitator())
     official = make_user(roles=[Role.citizen, Role.official])
     page = client.get(f"/facilitator/verify?email={official.email}&lang=en")
     assert "Staff accounts cannot be verified" in page.text and 'name="v-codice_fiscale"' not in page.text
@@ -103,13 +115,13 @@ def test_others_cannot_open_or_post(client, user_for, login_as, make_user, house
     assert client.post(f"/facilitator/verify/{citizen.id}", data=form(house_id)).status_code == 403
 
 
-def test_unknown_citizen_is_404(client, make_user, login_as, house_id):
-    login_as(make_user(roles=[Role.facilitator]))
+def test_unknown_citizen_is_404(client, make_user, make_facilitator, login_as, house_id):
+    login_as(make_facilitator())
     assert client.post("/facilitator/verify/999999", data=form(house_id)).status_code == 404
 
 
-def test_admin_page_shows_how_and_where_and_revokes(app, client, make_user, login_as, house_id):
-    facilitator = make_user(roles=[Role.facilitator], display_name="Fede Facilitatrice")
+def test_admin_page_shows_how_and_where_and_revokes(app, client, make_user, make_facilitator, login_as, house_id):
+    facilitator = make_facilitator(display_name="Fede Facilitatrice")
     citizen = make_user()
     login_as(facilitator)
     client.post(f"/facilitator/verify/{citizen.id}", data=form(house_id, document="passport"))
@@ -145,3 +157,27 @@ def test_the_revoke_form_is_for_admins_only(client, make_user, login_as):
     citizen = make_user(verified=True)
     assert client.post(f"/admin/users/{citizen.id}/verification/revoke",
                        data={"rev-reason": "x"}).status_code == 403
+
+
+def test_facilitators_find_the_page_in_the_staff_bar(client, make_user, login_as):
+    login_as(make_user(roles=[Role.facilitator]))
+    assert 'href="/facilitator/verify"' in client.get("/?lang=en").text
+    login_as(make_user())
+    assert 'href="/facilitator/verify"' not in client.get("/?lang=en").text
+
+
+def test_an_empty_code_is_not_said_to_have_been_emptied(client, make_user, make_facilitator, login_as, house_id):
+    login_as(make_facilitator())
+    citizen = make_user()
+    response = client.post(f"/facilitator/verify/{citizen.id}?lang=en", data=form(house_id, code=""))
+    assert response.status_code == 400
+    assert "Type the codice fiscale printed on the document." in response.text
+    assert "the field was emptied" not in response.text
+
+
+def test_a_facilitator_without_a_house_is_told_to_ask_an_admin(client, make_user, login_as, house_id):
+    login_as(make_user(roles=[Role.facilitator]))
+    citizen = make_user()
+    page = client.get(f"/facilitator/verify?email={citizen.email}&lang=en")
+    assert "not attached to any Casa del Quartiere" in page.text and 'name="v-codice_fiscale"' not in page.text
+    assert client.post(f"/facilitator/verify/{citizen.id}", data=form(house_id)).status_code == 400

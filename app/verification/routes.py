@@ -28,9 +28,10 @@ def _verify_form(formdata=None):
 
 def _forget_codice_fiscale(form):
     """Never render the number back into the page (it would sit in the browser's history and cache)."""
+    typed = bool((form.codice_fiscale.data or "").strip())
     form.codice_fiscale.data = ""
     form.codice_fiscale.raw_data = []
-    if form.codice_fiscale.errors or form.errors:
+    if typed and form.errors:
         form.codice_fiscale.errors = list(form.codice_fiscale.errors or []) + [
             _("For privacy the field was emptied: type the code again.")]
 

@@ -20,7 +20,7 @@ from app.audit.services import record
 from app.extensions import db
 from app.locking import lock_row
 from app.models.base import DomainError, PermissionDenied, utcnow
-from app.models.place import NeighbourhoodHouse
+from app.models.place import NeighbourhoodHouse, user_houses
 from app.models.user import Role, User
 from app.notifications.services import notify, register_kind
 from app.verification.codice_fiscale import InvalidCodiceFiscale, validate
@@ -83,10 +83,9 @@ def may_verify(user):
 
 
 def houses_for(facilitator):
-    """The houses a facilitator may verify at: their own when attachments exist, else all of them."""
+    """The houses where ``facilitator`` may verify: those they are attached to (admins: every house)."""
     query = select(NeighbourhoodHouse).order_by(NeighbourhoodHouse.name)
-    user_houses = db.metadata.tables.get("user_houses")
-    if user_houses is not None and not facilitator.has_role(Role.admin):
+    if not facilitator.has_role(Role.admin):
         query = query.where(NeighbourhoodHouse.id.in_(
             select(user_houses.c.house_id).where(user_houses.c.user_id == facilitator.id)))
     return db.session.scalars(query).all()

@@ -88,3 +88,29 @@ def test_the_comparison_does_notice_a_model_change(empty_database_url, tmp_path)
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), changed)
         db.engine.dispose()
     assert any(d[0] == "add_table" and d[1].name == "not_migrated" for d in diff)
+
+
+def test_downgrading_past_the_verification_keeps_every_user_and_role(empty_database_url, tmp_path):
+    """On SQLite a table rebuild with foreign keys on would cascade-delete the rows that point at users."""
+    from app.auth.passwords import hash_password
+    from app.models import Role, User, UserRole
+    from app.models.base import utcnow
+
+    app = create_app(make_config(empty_database_url, tmp_path))
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        user = User(email="kept@example.org", display_name="Kept", password_hash=hash_password("x" * 12),
+                    terms_accepted_at=utcnow())
+        user.role_rows = [UserRole(role=Role.citizen), UserRole(role=Role.moderator)]
+        db.session.add(user)
+        db.session.commit()
+        db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="3f97d76b7024")
+        counts = db.session.execute(text("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM user_roles)")).one()
+        db.session.remove()
+        upgrade(directory=MIGRATIONS)
+        again = db.session.execute(text("SELECT count(*) FROM user_roles")).scalar()
+        db.session.remove()
+        db.engine.dispose()
+    assert tuple(counts) == (1, 2)
+    assert again == 2

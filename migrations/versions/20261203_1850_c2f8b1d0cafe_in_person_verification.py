@@ -25,7 +25,10 @@ def upgrade():
     op.add_column('users', sa.Column('identity_hmac', sa.String(length=64), nullable=True))
     op.add_column('users', sa.Column('identity_document_type', sa.String(length=40), nullable=True))
     op.add_column('users', sa.Column('verification_revoked_at', sa.DateTime(timezone=True), nullable=True))
-    if sqlite:
+    present = {c['name'] for c in sa.inspect(op.get_bind()).get_columns('users')}
+    if sqlite and 'verified_house_id' in present:
+        pass  # left by a downgrade that could not rebuild the table safely (see downgrade())
+    elif sqlite:
         # SQLite accepts a REFERENCES clause on an added column (it cannot add a constraint later);
         # no ON DELETE option, which SQLite could not reflect back from a column clause.
         op.execute(f'ALTER TABLE users ADD COLUMN verified_house_id INTEGER CONSTRAINT {FK_NAME} '
@@ -39,10 +42,20 @@ def upgrade():
 
 def downgrade():
     op.drop_index('ix_users_identity_hmac', table_name='users')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        if op.get_bind().dialect.name != 'sqlite':
-            batch_op.drop_constraint(FK_NAME, type_='foreignkey')
-        batch_op.drop_column('verified_house_id')
-        batch_op.drop_column('verification_revoked_at')
-        batch_op.drop_column('identity_document_type')
-        batch_op.drop_column('identity_hmac')
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint(FK_NAME, 'users', type_='foreignkey')
+        for column in ('verified_house_id', 'verification_revoked_at', 'identity_document_type', 'identity_hmac'):
+            op.drop_column('users', column)
+        return
+    # SQLite: never rebuild `users` with foreign keys on — dropping the old table would cascade
+    # (user_roles, notifications...). Plain DROP COLUMN works for the columns without a constraint.
+    for column in ('verification_revoked_at', 'identity_document_type', 'identity_hmac'):
+        op.execute(f'ALTER TABLE users DROP COLUMN {column}')
+    # The column with a REFERENCES clause needs a rebuild, safe only with enforcement off (the
+    # pragma is ignored inside a transaction, e.g. after an earlier step of a longer downgrade).
+    op.execute('PRAGMA foreign_keys=OFF')
+    if op.get_bind().exec_driver_sql('PRAGMA foreign_keys').scalar() == 0:
+        with op.batch_alter_table('users', schema=None) as batch_op:
+            batch_op.drop_column('verified_house_id')
+        op.execute('PRAGMA foreign_keys=ON')
+    # else: verified_house_id stays, nullable and unused by older code; upgrade() accepts it.

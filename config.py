@@ -112,6 +112,24 @@ class Config:
     #: Where a blocked user writes to contest the block (they cannot sign in to appeal).
     MODERATION_CONTACT_EMAIL = os.environ.get("MODERATION_CONTACT_EMAIL", "moderazione@piazza.example.org")
 
+    # Assisted sessions at the Case del Quartiere (ended by timestamp on every request, no job).
+    ASSISTED_SESSION_MAX = timedelta(minutes=int(os.environ.get("ASSISTED_SESSION_MINUTES", "120")))
+    ASSISTED_SESSION_IDLE = timedelta(minutes=int(os.environ.get("ASSISTED_IDLE_MINUTES", "15")))
+    #: Records one session may create (reports, supports, comments...), and per facilitator per 24 h.
+    ASSISTED_MAX_ACTIONS = int(os.environ.get("ASSISTED_MAX_ACTIONS", "40"))
+    ASSISTED_SESSIONS_PER_DAY = int(os.environ.get("ASSISTED_SESSIONS_PER_DAY", "40"))
+    ASSISTED_MANAGED_PER_DAY = int(os.environ.get("ASSISTED_MANAGED_PER_DAY", "15"))
+    #: Tries at finding a citizen by document or code, per facilitator (Flask-Limiter syntax).
+    ASSIST_IDENTIFY_LIMIT = os.environ.get("ASSIST_IDENTIFY_LIMIT", "30 per hour")
+    #: The admin report flags a facilitator with this many managed accounts, or supports for one
+    #: proposal, in the last 30 days.
+    ASSISTED_ALERT_MANAGED = int(os.environ.get("ASSISTED_ALERT_MANAGED", "20"))
+    ASSISTED_ALERT_SUPPORTS = int(os.environ.get("ASSISTED_ALERT_SUPPORTS", "15"))
+    #: A managed account's claim code is valid this long; a citizen's one-time code this many minutes.
+    CLAIM_CODE_DAYS = int(os.environ.get("CLAIM_CODE_DAYS", "365"))
+    ASSIST_CODE_MINUTES = int(os.environ.get("ASSIST_CODE_MINUTES", "10"))
+    CLAIM_LIMIT = os.environ.get("CLAIM_LIMIT", "10 per hour")
+
     # Mail: rows in the outbox; `flask mail send-pending` delivers them.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))

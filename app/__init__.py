@@ -91,6 +91,7 @@ def _register_blueprints(app):
         account,
         admin,
         api,
+        assisted,
         auth,
         comments,
         commons,
@@ -112,11 +113,13 @@ def _register_blueprints(app):
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
                    reviews, comments, debates, commons, pacts, opportunities, moderation,
-                   houses, verification):
+                   houses, verification, assisted):
         app.register_blueprint(module.bp)
 
 
 def _register_hooks(app):
+    from app.assisted.context import apply_assisted_session, banner_context
+    from app.assisted.records import action_label as assisted_action_label
     from app.auth.access import enforce_access
     from app.auth.forms import ButtonForm
     from app.http import enforce_session_timeouts, remember_language, restrict_vendor_files, security_headers
@@ -139,14 +142,18 @@ def _register_hooks(app):
                                  supports_text=supports_text, phase_end_label=phase_end_label,
                                  commons_kind_label=commons_kind_label,
                                  organisation_kind_label=organisation_kind_label,
-                                 kind_label=kind_label, rule_label=rule_label, moderation_action_label=action_label)
+                                 kind_label=kind_label, rule_label=rule_label, moderation_action_label=action_label,
+                                 assisted_action_label=assisted_action_label)
     _register_all()
     app.jinja_env.filters["markdown"] = render_markdown
     app.before_request(restrict_vendor_files)
     app.before_request(remember_language)
     app.before_request(enforce_session_timeouts)
+    app.before_request(apply_assisted_session)
     app.before_request(enforce_access)
     app.after_request(security_headers)
+
+    app.context_processor(banner_context)
 
     @app.context_processor
     def layout_context():

@@ -9,6 +9,7 @@ from flask import url_for
 from app.auth.access import rule_for
 from tests.access_tables import (
     admin_processes,
+    assisted,
     comments,
     commons,
     debates,
@@ -110,7 +111,7 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "proposal_id": 1}
 
 for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities,
-               moderation, houses, verification):
+               moderation, houses, verification, assisted):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)
     SAMPLE_ARGS.update(_table.SAMPLE_ARGS)

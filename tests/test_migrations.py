@@ -105,7 +105,7 @@ def test_downgrading_past_the_verification_keeps_every_user_and_role(empty_datab
         db.session.add(user)
         db.session.commit()
         db.session.remove()
-        downgrade(directory=MIGRATIONS, revision="3f97d76b7024")
+        downgrade(directory=MIGRATIONS, revision="3f97d76b7024")  # past every later change of users
         counts = db.session.execute(text("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM user_roles)")).one()
         db.session.remove()
         upgrade(directory=MIGRATIONS)

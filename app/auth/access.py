@@ -23,6 +23,9 @@ class Rule:
 
     level: str  # public | login | citizen | verified | roles
     roles: frozenset = frozenset()
+    #: The facilitator's desk: roles are checked on the person at the keyboard (the facilitator),
+    #: not on the citizen they act for in an assisted session.
+    desk: bool = False
 
     def describe(self):
         if self.level == "roles":
@@ -94,6 +97,11 @@ def roles_required(*roles):
     return _declare(Rule("roles", wanted))
 
 
+def facilitator_desk(view):
+    """A facilitator, also while acting for a citizen in an assisted session (the assisted pages)."""
+    return _declare(Rule("roles", frozenset({Role.facilitator}), desk=True))(view)
+
+
 def rule_for(endpoint):
     """The access rule of an endpoint, or None if it declares none."""
     if endpoint in UNDECORATED_PUBLIC:
@@ -120,6 +128,10 @@ def allowed(rule, user):
     if rule.level == "login":
         return True, None
     if rule.level == "roles":
+        if rule.desk:
+            from flask import g
+
+            user = g.get("assisted_real_user") or user
         return (True, None) if user.has_role(*rule.roles) else (False, "role")
     if not user.is_confirmed:
         return False, "unconfirmed"

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from app.assisted.context import assisted_helper
 from app.auth.access import citizen_required, login_required, public
 from app.auth.forms import ButtonForm
 from app.extensions import db
@@ -126,7 +127,7 @@ def register(event_id):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        services.register(_user(), event)
+        services.register(_user(), event, registered_by=assisted_helper())
     except DomainError as exc:
         db.session.rollback()
         return _back(event, exc.message, "error")

@@ -58,3 +58,4 @@ from app.models.moderation import (  # noqa: F401
     ModerationWord,
 )
 from app.models.event import Event, EventKind, EventRegistration  # noqa: F401
+from app.models.assisted import AssistedAction, AssistedSession, EndReason, IdentifiedBy, SessionKind  # noqa: F401

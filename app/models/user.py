@@ -101,6 +101,23 @@ class User(UserMixin, db.Model):
     #: When and why a moderator blocked the account (told to the user when login is refused).
     blocked_at = mapped_column(UTCDateTime)
     block_reason: Mapped[str | None] = mapped_column(Text)
+    #: Managed accounts: created by a facilitator in an assisted session for someone without email.
+    #: Set once, never cleared (the account stays "confirmed in person" after it is claimed).
+    managed_at = mapped_column(UTCDateTime)
+    #: Optional, for managed accounts: how the house can reach the person. Never shown publicly.
+    phone: Mapped[str | None] = mapped_column(String(30))
+    #: When the privacy notice was accepted (managed accounts: on the printed consent form).
+    privacy_accepted_at = mapped_column(UTCDateTime)
+    #: The claim code of a managed account is derived (HMAC) from this nonce; a new nonce voids it.
+    claim_nonce: Mapped[str | None] = mapped_column(String(32))
+    #: SHA-256 of the current claim code, to find the account from the code alone.
+    claim_code_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+    claim_expires_at = mapped_column(UTCDateTime)
+    #: When the person took the managed account over online (email and password).
+    claimed_at = mapped_column(UTCDateTime)
+    #: A one-time code the citizen shows a facilitator to be picked in a session (SHA-256, expiry).
+    assist_code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    assist_code_expires_at = mapped_column(UTCDateTime)
 
     def age_on(self, day):
         """Whole years of age on ``day`` (a date), or None when the date of birth is unknown."""
@@ -133,7 +150,13 @@ class User(UserMixin, db.Model):
 
     @property
     def is_confirmed(self):
-        return self.email_confirmed_at is not None
+        """A confirmed email, or a managed account (the person was seen at a house)."""
+        return self.email_confirmed_at is not None or self.managed_at is not None
+
+    @property
+    def is_managed(self):
+        """A managed account not yet taken over online."""
+        return self.managed_at is not None and self.claimed_at is None
 
     @property
     def is_citizen(self):

@@ -82,7 +82,7 @@ def notify(users, kind, params=None, url=None):
             continue
         seen.add(user.id)
         note = Notification(user_id=user.id, kind=kind, params=dict(params or {}), url=url)
-        wants_mail = user.notification_pref == NotificationPref.immediate and user.email and user.is_confirmed
+        wants_mail = user.notification_pref == NotificationPref.immediate and user.email and user.email_confirmed_at
         if wants_mail:
             note.emailed_at = now
         db.session.add(note)

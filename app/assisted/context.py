@@ -1,0 +1,145 @@
+"""The assisted session of a request: found from the cookie, ended by the clock, acting for a citizen.
+
+Runs before every request (after the login-session timeouts, before the access rules). While a
+facilitator acts for a citizen, ``current_user`` is the citizen for the whole request, so every
+existing page and service works unchanged and is held to the citizen's rules (limits, verification,
+minimum age); ``real_user()`` is the facilitator. Only the blueprints in ACTING_BLUEPRINTS can be
+used in that state: account settings, sign-in pages, staff pages are out of reach.
+"""
+from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.assisted import services
+from app.assisted.provenance import action_count
+from app.extensions import db
+from app.models.assisted import AssistedSession, EndReason, SessionKind
+from app.models.base import utcnow
+from app.models.user import User
+
+SESSION_KEY = "assisted_session_id"
+
+#: What can be used while acting for a citizen; anything else redirects to the session page.
+ACTING_BLUEPRINTS = frozenset({
+    "assisted", "main", "maps", "reports", "proposals", "comments", "debates", "commons", "pacts",
+    "opportunities", "houses", "media", "moderation", "api", "open311",
+})
+#: Within those, endpoints that are not for a facilitator to use through the citizen's account.
+ACTING_DENIED = frozenset({"api.create_token", "open311.create_request", "houses.new_event", "houses.edit_event",
+                           "houses.cancel_event"})
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def real_user():
+    """The person at the keyboard: the facilitator while acting, else the signed-in user."""
+    found = g.get("assisted_real_user")
+    return found if found is not None else current_user._get_current_object()
+
+
+def assisted_helper():
+    """The facilitator acting for the current user in this request, or None."""
+    return g.get("assisted_real_user")
+
+
+def current_session():
+    """The open AssistedSession of this request (acting or not), or None."""
+    return g.get("assisted")
+
+
+def _forget():
+    session.pop(SESSION_KEY, None)
+
+
+def _ended_response(assisted):
+    if request.method in SAFE_METHODS or request.endpoint in ("auth.logout", "static"):
+        flash(_("The assisted session ended at %(time)s: you are yourself again.",
+                time=_time(assisted.ended_at)), "info")
+        return None
+    # A form filled in for the citizen must not be saved as the facilitator's own.
+    return render_template("assisted/ended.html", assisted=assisted), 409
+
+
+def _time(moment):
+    from flask_babel import format_time
+
+    return format_time(moment, "short")
+
+
+def apply_assisted_session():
+    """before_request: see module docstring."""
+    session_id = session.get(SESSION_KEY)
+    if session_id is None or request.endpoint == "static":
+        return None
+    user = current_user._get_current_object()  # the proxy would follow the swap below
+    if not services.may_facilitate(user):
+        _forget()
+        return None
+    assisted = db.session.get(AssistedSession, session_id)
+    if assisted is None or assisted.facilitator_id != user.id:
+        _forget()
+        return None
+    now = utcnow()
+    if assisted.ended_at is None and services.expire_if_due(assisted, now):
+        db.session.commit()
+        _forget()
+        return _ended_response(assisted)
+    if assisted.ended_at is not None:
+        _forget()
+        return None
+    services.touch(assisted, now)
+    db.session.commit()
+    g.assisted = assisted
+    if assisted.kind != SessionKind.assist or assisted.citizen_id is None:
+        return None
+    citizen = db.session.get(User, assisted.citizen_id)
+    try:
+        services.check_may_help(user, citizen) if citizen is not None else None
+    except Exception:  # noqa: BLE001 - the citizen became staff, blocked or deleted meanwhile
+        citizen = None
+    if citizen is None or not citizen.is_active:
+        services.end_session(assisted, EndReason.closed, at=now)
+        db.session.commit()
+        _forget()
+        g.pop("assisted", None)
+        flash(_("The session ended: this account can no longer be helped."), "error")
+        return redirect(url_for("assisted.desk"))
+    if request.endpoint == "auth.logout":
+        # Signing out ends the help first; the logout itself then proceeds for the facilitator.
+        services.end_session(assisted, EndReason.signed_out, at=now)
+        db.session.commit()
+        _forget()
+        g.pop("assisted", None)
+        return None
+    g.assisted_real_user = user
+    g.assisted_citizen = citizen
+    g.assisted_acting = services.acting_for(assisted)
+    g._login_user = citizen  # Flask-Login's per-request user: the citizen, for every page and rule
+    blueprint = (request.endpoint or "").split(".", 1)[0]
+    if blueprint not in ACTING_BLUEPRINTS or request.endpoint in ACTING_DENIED:
+        flash(_("This page is not available while you act for someone: end the session first."), "error")
+        return redirect(url_for("assisted.current"))
+    if request.method not in SAFE_METHODS and blueprint != "assisted":
+        cap = _cap()
+        if action_count(assisted.id) >= cap:
+            return render_template("assisted/limit.html", assisted=assisted, cap=cap), 429
+    return None
+
+
+def _cap():
+    from flask import current_app
+
+    return current_app.config["ASSISTED_MAX_ACTIONS"]
+
+
+def banner_context():
+    """For the layout: the session banner (None outside a session)."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return {}
+    assisted = g.get("assisted")
+    if assisted is None:
+        return {"assisted": None}
+    return {"assisted": assisted, "assisted_citizen": g.get("assisted_citizen"),
+            "assisted_real_user": g.get("assisted_real_user")}

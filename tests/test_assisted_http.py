@@ -1,0 +1,218 @@
+"""Assisted sessions over HTTP: open, pick or create the citizen, act for them, end by the clock."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (AssistedAction, AssistedSession, AuditEvent, Category, Comment, NeighbourhoodHouse, Report,
+                        Role, Support, User, user_houses)
+from app.models.assisted import EndReason, IdentifiedBy
+from app.models.base import utcnow
+from app.seed.demo import seed_places
+from tests.conftest import refetch
+from tests.test_api_proposals import make_process, propose
+from tests.test_verification import ROSSI
+
+NIZZA = (45.0450, 7.6780)
+
+
+@pytest.fixture
+def city(app):
+    with app.app_context():
+        seed_places()
+        db.session.commit()
+        from app import geo
+
+        geo.clear_cache()
+        house = db.session.scalars(select(NeighbourhoodHouse).order_by(NeighbourhoodHouse.id)).first()
+        return {"house_id": house.id, "house_name": house.name,
+                "category_id": db.session.scalars(select(Category.id)).first()}
+
+
+@pytest.fixture
+def facilitator(app, make_user, city):
+    user = make_user(roles=[Role.facilitator], display_name="Fabio Facilitatore")
+    with app.app_context():
+        db.session.execute(user_houses.insert().values(user_id=user.id, house_id=city["house_id"]))
+        db.session.commit()
+    return user
+
+
+def open_session(client, city):
+    response = client.post("/assist/sessions", data={"o-house": str(city["house_id"])})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/assist/session")
+
+
+def managed(client, name="Giovanna Senza Email", **extra):
+    data = {"m-display_name": name, "m-locale": "it", "m-terms": "y", "m-privacy": "y", "m-document_type": "",
+            "m-codice_fiscale": ""}
+    data.update(extra)
+    return client.post("/assist/session/managed", data=data)
+
+
+def report_form(city, title="Buca in via Nizza"):
+    return {"category_id": str(city["category_id"]), "title": title, "description": "Una buca profonda.",
+            "lat": str(NIZZA[0]), "lon": str(NIZZA[1]), "district_id": "0", "address": "via Nizza 10"}
+
+
+def the_session(app):
+    with app.app_context():
+        return db.session.scalar(select(AssistedSession).order_by(AssistedSession.id.desc()))
+
+
+def test_a_facilitator_creates_a_managed_account_and_places_a_report_for_it(app, client, facilitator, login_as, city):
+    login_as(facilitator)
+    open_session(client, city)
+    assert managed(client).status_code == 302
+    assisted = the_session(app)
+    with app.app_context():
+        citizen = db.session.get(User, assisted.citizen_id)
+        assert citizen.email is None and citizen.password_hash is None and citizen.is_managed
+        assert citizen.terms_accepted_at and citizen.privacy_accepted_at and citizen.claim_code_hash
+        assert assisted.identified_by == IdentifiedBy.managed
+    page = client.get("/reports/new?lang=en")
+    assert page.status_code == 200 and "You are acting for Giovanna Senza Email" in page.text
+    response = client.post("/reports/new", data=report_form(city))
+    assert response.status_code == 302
+    with app.app_context():
+        report = db.session.scalar(select(Report))
+        assert report.reporter_id == assisted.citizen_id  # the citizen's, never the facilitator's
+        action = db.session.scalar(select(AssistedAction).where(AssistedAction.record_type == "reports"))
+        assert (action.session_id, action.facilitator_id, action.house_id, action.citizen_id) == (
+            assisted.id, facilitator.id, city["house_id"], assisted.citizen_id)
+        events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("assisted.%"))).all()
+        assert "assisted.report.created" in events and "assisted.account.created" in events
+    public = client.get(f"/reports/{report.id}?lang=en")
+    assert "Fabio Facilitatore" not in public.text
+
+
+def test_the_session_ends_by_idle_time_without_any_job_and_a_late_form_saves_nothing(
+        app, client, facilitator, login_as, city):
+    login_as(facilitator)
+    open_session(client, city)
+    managed(client)
+    assisted = the_session(app)
+    with app.app_context():
+        row = db.session.get(AssistedSession, assisted.id)
+        row.last_seen_at = utcnow() - timedelta(minutes=16)
+        db.session.commit()
+    response = client.post("/reports/new?lang=en", data=report_form(city))
+    assert response.status_code == 409 and "was not saved" in response.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Report.id))) == 0
+        row = db.session.get(AssistedSession, assisted.id)
+        assert row.end_reason == EndReason.idle
+        assert abs((row.ended_at - (utcnow() - timedelta(minutes=1))).total_seconds()) < 30
+    # Back to being the facilitator: no banner.
+    assert "You are acting for" not in client.get("/?lang=en").text
+
+
+def test_the_session_ends_at_its_hard_limit(app, client, facilitator, login_as, city):
+    login_as(facilitator)
+    open_session(client, city)
+    assisted = the_session(app)
+    with app.app_context():
+        row = db.session.get(AssistedSession, assisted.id)
+        row.opened_at = utcnow() - timedelta(hours=3)
+        row.hard_end_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    page = client.get("/assist/session?lang=en", follow_redirects=True)
+    assert "No assisted session is open." in page.text or "ended at" in page.text
+    with app.app_context():
+        row = db.session.get(AssistedSession, assisted.id)
+        assert row.end_reason == EndReason.hard_limit and row.ended_at == row.hard_end_at
+
+
+def test_a_facilitator_cannot_act_for_themselves_or_for_staff(app, client, facilitator, make_user, login_as, city):
+    from app.assisted import codes
+
+    official = make_user(roles=[Role.official, Role.citizen])
+    login_as(facilitator)
+    open_session(client, city)
+    with app.app_context():
+        me_code = codes.issue_assist_code(db.session.get(User, facilitator.id))
+        staff_code = codes.issue_assist_code(db.session.get(User, official.id))
+        db.session.commit()
+    for code in (me_code, staff_code):
+        response = client.post("/assist/session/code?lang=en", data={"c-code": code})
+        assert response.status_code == 400
+    assert the_session(app).citizen_id is None
+
+
+def test_a_citizen_code_picks_their_account_once(app, client, facilitator, make_user, login_as, city):
+    from app.assisted import codes
+
+    citizen = make_user(display_name="Carla Codice")
+    with app.app_context():
+        code = codes.issue_assist_code(db.session.get(User, citizen.id))
+        db.session.commit()
+    login_as(facilitator)
+    open_session(client, city)
+    assert client.post("/assist/session/code", data={"c-code": code}).status_code == 302
+    assisted = the_session(app)
+    assert assisted.citizen_id == citizen.id and assisted.identified_by == IdentifiedBy.code
+    assert refetch(app, User, citizen.id).assist_code_hash is None
+
+
+def test_a_verified_citizen_is_found_by_their_document(app, client, facilitator, make_user, login_as, city):
+    from app.verification.services import identity_hmac
+
+    with app.app_context():
+        digest = identity_hmac(ROSSI)
+    citizen = make_user(verified=True, identity_hmac=digest)
+    login_as(facilitator)
+    open_session(client, city)
+    response = client.post("/assist/session/document", data={"d-codice_fiscale": ROSSI.lower()})
+    assert response.status_code == 302
+    assert the_session(app).citizen_id == citizen.id
+
+
+def test_account_pages_and_staff_pages_are_out_of_reach_while_acting(app, client, facilitator, login_as, city):
+    login_as(facilitator)
+    open_session(client, city)
+    managed(client)
+    for path in ("/account", "/account/password", "/admin", "/facilitator/verify", "/notifications"):
+        response = client.get(path)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/assist/session"), path
+
+
+def test_acting_outside_a_session_is_refused(app, client, facilitator, login_as, city):
+    login_as(facilitator)
+    for path in ("/assist/session/managed", "/assist/session/code", "/assist/session/document"):
+        response = client.post(path, data={"c-code": "123456", "d-codice_fiscale": ROSSI, "m-display_name": "X",
+                                           "m-terms": "y", "m-privacy": "y"})
+        assert response.status_code == 302 and response.headers["Location"].endswith("/assist")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id)).where(User.managed_at.is_not(None))) == 0
+
+
+def test_a_citizen_cannot_open_the_desk(client, make_user, login_as):
+    login_as(make_user())
+    assert client.get("/assist").status_code == 403
+    assert client.post("/assist/sessions", data={"o-house": "1"}).status_code == 403
+
+
+def test_supports_and_comments_in_a_session_carry_provenance_and_the_receipt_lists_them(
+        app, client, facilitator, make_user, login_as, city):
+    author = make_user(verified=True)
+    _, process_id = make_process(app)
+    proposal_id = propose(app, process_id, author)
+    login_as(facilitator)
+    open_session(client, city)
+    managed(client, **{"m-document_type": "identity_card", "m-codice_fiscale": ROSSI, "m-birth_date": "1970-05-01"})
+    assert client.post(f"/proposals/{proposal_id}/support").status_code == 302
+    assert client.post(f"/comments/proposal/{proposal_id}", data={"body": "Sono d'accordo."}).status_code == 302
+    assisted = the_session(app)
+    with app.app_context():
+        support = db.session.scalar(select(Support).where(Support.user_id == assisted.citizen_id))
+        comment = db.session.scalar(select(Comment))
+        kinds = {(a.record_type, a.record_id) for a in db.session.scalars(select(AssistedAction))}
+        assert ("supports", support.id) in kinds and ("comments", comment.id) in kinds
+    end = client.post("/assist/session/end")
+    assert end.status_code == 302 and end.headers["Location"].endswith(f"/assist/sessions/{assisted.id}/receipt")
+    receipt = client.get(f"/assist/sessions/{assisted.id}/receipt?lang=en")
+    assert "Proposal supported" in receipt.text and "Comment written" in receipt.text
+    assert 'id="claim-code"' in receipt.text
+    page = client.get(f"/proposals/{proposal_id}?lang=en")
+    assert "Fabio Facilitatore" not in page.text

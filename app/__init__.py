@@ -119,6 +119,7 @@ def _register_blueprints(app):
 
 def _register_hooks(app):
     from app.assisted.context import apply_assisted_session, banner_context
+    from app.assisted.provenance import house_of as assisted_house
     from app.assisted.records import action_label as assisted_action_label
     from app.auth.access import enforce_access
     from app.auth.forms import ButtonForm
@@ -143,7 +144,7 @@ def _register_hooks(app):
                                  commons_kind_label=commons_kind_label,
                                  organisation_kind_label=organisation_kind_label,
                                  kind_label=kind_label, rule_label=rule_label, moderation_action_label=action_label,
-                                 assisted_action_label=assisted_action_label)
+                                 assisted_action_label=assisted_action_label, assisted_house=assisted_house)
     _register_all()
     app.jinja_env.filters["markdown"] = render_markdown
     app.before_request(restrict_vendor_files)

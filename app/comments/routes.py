@@ -154,12 +154,16 @@ def comment_thread(target_type, target_id):
     def body_html(comment):
         return services.highlight_mentions(render_markdown(comment.body), names)
 
+    from app.assisted.provenance import provenance_of
+
+    helped = provenance_of("comments", [c.id for c in top] + [r.id for rs in replies.values() for r in rs])
+
     return Markup(render_template(
         "comments/_thread.html", target_type=target_type, target_id=target_id, top=top, replies=replies,
         count=services.visible_count(target_type, target_id), body_html=body_html,
         can_edit=lambda c: services.can_edit(c, user, now), may_comment=bool(user and user.is_citizen),
         minutes=int(services.edit_window().total_seconds() // 60), flag_reasons=FLAG_REASON_LABELS,
-        back=request.path, own_held=own_held))
+        back=request.path, own_held=own_held, helped=helped))
 
 
 def _without_others_held(top, replies, user):

@@ -112,6 +112,7 @@ def seed_accounts(progress=None):
 
 def seed_demo(progress=None):
     """Everything the demo needs. Running it twice changes nothing the second time."""
+    from app.seed.assisted import seed_assisted
     from app.seed.debates import seed_debates
     from app.seed.events import seed_events
     from app.seed.moderation import seed_moderation
@@ -129,4 +130,5 @@ def seed_demo(progress=None):
     counts.update(seed_pacts())
     counts["moderation cases"] = seed_moderation()
     counts.update(seed_events())
+    counts.update(seed_assisted())
     return counts

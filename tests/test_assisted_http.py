@@ -216,3 +216,67 @@ def test_supports_and_comments_in_a_session_carry_provenance_and_the_receipt_lis
     assert 'id="claim-code"' in receipt.text
     page = client.get(f"/proposals/{proposal_id}?lang=en")
     assert "Fabio Facilitatore" not in page.text
+
+
+def test_a_managed_account_is_deleted_at_the_persons_request(app, client, facilitator, login_as, city):
+    login_as(facilitator)
+    open_session(client, city)
+    managed(client, name="Da Cancellare", **{"m-phone": "011 1234567"})
+    assert client.post("/reports/new", data=report_form(city)).status_code == 302
+    assisted = the_session(app)
+    response = client.post("/assist/session/delete-account")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/assist")
+    with app.app_context():
+        gone = db.session.get(User, assisted.citizen_id)
+        assert gone.deleted_at is not None and gone.display_name == "" and gone.phone is None
+        assert gone.claim_code_hash is None and gone.role_rows == []
+        assert db.session.scalar(select(Report)).reporter_id == gone.id  # the report stays, anonymous
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "account.deleted"))
+        assert event.actor_id == facilitator.id
+        assert db.session.get(AssistedSession, assisted.id).ended_at is not None
+    assert "Da Cancellare" not in client.get("/reports?lang=en").text
+
+
+def test_an_ordinary_account_cannot_be_deleted_from_a_session(app, client, facilitator, make_user, login_as, city):
+    from app.assisted import codes
+
+    citizen = make_user(display_name="Resto Qui")
+    with app.app_context():
+        code = codes.issue_assist_code(db.session.get(User, citizen.id))
+        db.session.commit()
+    login_as(facilitator)
+    open_session(client, city)
+    client.post("/assist/session/code", data={"c-code": code})
+    response = client.post("/assist/session/delete-account")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/assist/session")
+    assert refetch(app, User, citizen.id).deleted_at is None
+
+
+def test_claiming_a_managed_account_with_the_receipt_code(app, client, facilitator, login_as, city):
+    from app.assisted import codes
+
+    login_as(facilitator)
+    open_session(client, city)
+    managed(client, name="Rita Reclamo")
+    client.post("/reports/new", data=report_form(city, title="Panchina rotta"))
+    assisted = the_session(app)
+    with app.app_context():
+        code = codes.current_claim_code(db.session.get(User, assisted.citizen_id))
+    client.post("/assist/session/end")
+    client.post("/logout")
+    wrong = client.post("/claim?lang=en", data={"code": "AAAA-AAAA-AAAA", "email": "rita@example.org",
+                                                "password": "vaso di gerani blu sul balcone"})
+    assert wrong.status_code == 400 and "not valid" in wrong.text
+    response = client.post("/claim", data={"code": code.lower().replace("-", " "), "email": "Rita@Example.org",
+                                           "password": "vaso di gerani blu sul balcone"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account/contributions")
+    page = client.get("/account/contributions?lang=en")
+    assert "Panchina rotta" in page.text and "with help at " + city["house_name"] in page.text
+    with app.app_context():
+        user = db.session.get(User, assisted.citizen_id)
+        assert user.email == "rita@example.org" and user.claimed_at and user.claim_code_hash is None
+        assert not user.is_managed and user.email_confirmed_at is None  # the address is confirmed by link
+    client.post("/logout")
+    again = client.post("/claim?lang=en", data={"code": code, "email": "other@example.org",
+                                                "password": "vaso di gerani blu sul balcone"})
+    assert again.status_code == 400

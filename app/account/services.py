@@ -110,6 +110,11 @@ def delete_account(user, password):
     """Erase personal data; public contributions stay, attributed to nobody."""
     if not verify_password(user.password_hash, password or ""):
         raise InvalidCredentials(_("Your current password is not right."))
+    return erase_account(user)
+
+
+def erase_account(user, actor=None, reason=None):
+    """Erase the account's personal data (the caller checked who may); ``actor`` None = the user."""
     if user.has_role(Role.admin):
         others = db.session.scalar(
             select(UserRole.user_id).where(UserRole.role == Role.admin, UserRole.user_id != user.id).limit(1))
@@ -129,9 +134,16 @@ def delete_account(user, password):
     user.password_hash = None
     user.locale = None
     user.last_login_at = None
+    # The keyed fingerprint of the identity goes too: the person may verify a new account one day.
+    user.identity_hmac = None
+    user.identity_document_type = None
+    user.phone = None
+    user.claim_nonce = user.claim_code_hash = user.claim_expires_at = None
+    user.assist_code_hash = user.assist_code_expires_at = None
     user.deleted_at = utcnow()
     end_all_sessions(user)
-    record("account.deleted", actor=user, target=user)
+    record("account.deleted", actor=actor or user, target=user, reason=reason,
+           details={"by_facilitator": True} if actor is not None else None)
     return user
 
 

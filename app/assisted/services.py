@@ -256,3 +256,17 @@ def reissue_claim_code(facilitator, citizen, now=None):
     code = codes.issue_claim_code(citizen, now)
     record("account.claim_code_reissued", actor=facilitator, target=citizen)
     return code
+
+
+def delete_managed_account(assisted, facilitator, now=None):
+    """The person asked at the house to delete their managed account: erased, the session ends."""
+    from app.account.services import erase_account
+
+    _check_open(assisted, facilitator, now)
+    citizen = assisted.citizen
+    if citizen is None or not citizen.is_managed:
+        raise DomainError(_("Only a managed account not yet taken over can be deleted here; its owner deletes "
+                            "any other account from their own settings."))
+    erase_account(citizen, actor=facilitator, reason="managed account: asked at the house")
+    end_session(assisted, EndReason.closed, at=now)
+    return citizen

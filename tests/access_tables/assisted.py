@@ -14,3 +14,4 @@ ACCESS = {
     "assisted.contributions": ("login", "GET"),
 }
 SAMPLE_ARGS = {"session_id": 1}
+ACCESS["assisted.delete_managed"] = ("roles:facilitator", "POST")

@@ -17,6 +17,7 @@ STATE_CHANGING = sorted(
         "auth.register", "auth.login", "auth.forgot_password", "auth.reset_password", "auth.confirm_email",
         "account.profile", "account.change_password", "account.change_email", "account.confirm_email_change",
         "account.delete", "reports.new", "admin.process_new", "admin.process_edit",
+        "assisted.claim", "assisted.assist_code",
     })
 )
 

@@ -1,5 +1,6 @@
 """The facilitator's desk (/assist), the session page, the citizen's one-time code and /claim."""
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
@@ -10,7 +11,7 @@ from app.assisted.context import SESSION_KEY, real_user
 from app.assisted.forms import ClaimForm, CodeForm, DocumentForm, ManagedAccountForm, OpenSessionForm
 from app.auth.access import facilitator_desk, login_required, public
 from app.auth.forms import ButtonForm
-from app.extensions import db, limiter
+from app.extensions import SUPPORTED_LOCALES, db, limiter
 from app.http import show_domain_error
 from app.models.assisted import AssistedSession, EndReason, SessionKind
 from app.models.base import DomainError
@@ -193,12 +194,15 @@ def end():
 @bp.route("/assist/sessions/<int:session_id>/receipt")
 @facilitator_desk
 def receipt(session_id):
-    """What was done in a session, for the citizen to take home (print it)."""
-    assisted = db.session.get(AssistedSession, session_id)
-    if assisted is None or not services.may_see_receipt(_me(), assisted):
-        abort(404)
-    return render_template("assisted/receipt.html", assisted=assisted, actions=services.actions_of(assisted),
-                           claim_code=_claim_code(assisted))
+    """What was done in a session, for the citizen to take home (print it, or download the PDF)."""
+    from app.assisted import receipt as receipts
+
+    assisted = _receipt_session(session_id)
+    requested = request.args.get("language")
+    with force_locale(requested if requested in SUPPORTED_LOCALES else str(get_locale())):
+        return render_template("assisted/receipt.html", assisted=assisted, receipt=receipts.build(assisted),
+                               qr=receipts.QrCodes(), pdf_locale=receipts.receipt_locale(assisted, requested),
+                               language_names=receipts.LANGUAGE_NAMES)
 
 
 @bp.route("/account/assist-code", methods=["GET", "POST"])
@@ -264,3 +268,24 @@ def consent(session_id):
             or assisted.citizen.managed_at is None:
         abort(404)
     return render_template("assisted/consent.html", assisted=assisted, citizen=assisted.citizen)
+
+
+def _receipt_session(session_id):
+    """The session whose receipt the facilitator may see (theirs, their house's; admins any), else 404."""
+    assisted = db.session.get(AssistedSession, session_id)
+    if assisted is None or not services.may_see_receipt(_me(), assisted):
+        abort(404)
+    return assisted
+
+
+@bp.route("/assist/sessions/<int:session_id>/receipt.pdf")
+@facilitator_desk
+def receipt_pdf(session_id):
+    """The receipt as a PDF, in the person's own language unless another is asked for (?language=)."""
+    from app.assisted import receipt as receipts
+
+    assisted = _receipt_session(session_id)
+    body = receipts.render_pdf(assisted, receipts.receipt_locale(assisted, request.args.get("language")))
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{receipts.filename(assisted)}"',
+                             "Cache-Control": "private, no-store"})

@@ -8,6 +8,7 @@ ACCESS = {
     "assisted.create_managed": ("roles:facilitator", "POST"),
     "assisted.end": ("roles:facilitator", "POST"),
     "assisted.receipt": ("roles:facilitator", "GET"),
+    "assisted.receipt_pdf": ("roles:facilitator", "GET"),
     "assisted.consent": ("roles:facilitator", "GET"),
     "assisted.assist_code": ("login", "GET"),
     "assisted.claim": ("public", "GET"),

@@ -92,6 +92,7 @@ def _register_blueprints(app):
         admin,
         api,
         assisted,
+        assisted_admin,
         auth,
         comments,
         commons,
@@ -113,7 +114,7 @@ def _register_blueprints(app):
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
                    reviews, comments, debates, commons, pacts, opportunities, moderation,
-                   houses, verification, assisted):
+                   houses, verification, assisted, assisted_admin):
         app.register_blueprint(module.bp)
 
 

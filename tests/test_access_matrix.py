@@ -10,6 +10,7 @@ from app.auth.access import rule_for
 from tests.access_tables import (
     admin_processes,
     assisted,
+    assisted_admin,
     comments,
     commons,
     debates,
@@ -111,7 +112,7 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "proposal_id": 1}
 
 for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities,
-               moderation, houses, verification, assisted):
+               moderation, houses, verification, assisted, assisted_admin):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)
     SAMPLE_ARGS.update(_table.SAMPLE_ARGS)

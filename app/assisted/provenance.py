@@ -61,6 +61,11 @@ def _tracked():
             m.HelpOffer: "help.offered",
             m.Photo: "photo.added",
             m.Document: "document.added",
+            m.PactVersion: "pact.version_proposed",
+            m.Commons: "commons.proposed",
+            m.Organisation: "organisation.created",
+            m.OrganisationMember: "organisation.joined",
+            m.ModerationAppeal: "moderation.appealed",
         })
     return _TRACKED
 

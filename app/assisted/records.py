@@ -28,10 +28,16 @@ ACTION_LABELS = {
     "help.offered": _l("Help offered"),
     "photo.added": _l("Photo added"),
     "document.added": _l("Document attached"),
+    "pact.version_proposed": _l("New version of a pact text"),
+    "commons.proposed": _l("Commons proposed"),
+    "organisation.created": _l("Organisation created"),
+    "organisation.joined": _l("Joined an organisation"),
+    "moderation.appealed": _l("Moderation decision appealed"),
 }
 
-#: Actions that are part of another one on a receipt (a report's photos...), left out of the list.
-MINOR_ACTIONS = frozenset({"photo.added", "document.added"})
+#: Actions that are part of another one on a receipt (a report's photos, a pact's new commons...), left out of
+#: the list.
+MINOR_ACTIONS = frozenset({"photo.added", "document.added", "commons.proposed"})
 
 
 def action_label(action):
@@ -148,6 +154,7 @@ DESCRIBERS = {
     "proposal_coauthors": _coauthor, "comments": _comment, "debates": _debate, "pacts": _pact,
     "pact_join_requests": _pact_child("PactJoinRequest"), "pact_signatures": _pact_child("PactSignature"),
     "pact_volunteers": _pact_child("PactVolunteer"), "pact_reports": _pact_child("PactReport"),
+    "pact_versions": _pact_child("PactVersion"),
     "event_registrations": _event_registration, "users": _user, "flags": _flag,
 }
 

@@ -239,3 +239,10 @@ def test_a_facilitator_of_the_same_house_sees_the_receipt_and_its_pdf(app, clien
     login_as(colleague)
     assert client.get(f"/assist/sessions/{helped['session_id']}/receipt").status_code == 200
     assert client.get(f"/assist/sessions/{helped['session_id']}/receipt.pdf").status_code == 200
+
+
+def test_every_kind_of_record_a_receipt_can_describe_has_a_rule_for_what_it_may_show(app):
+    from app.assisted import receipt, records
+
+    # A new kind described without a rule would print its title even once hidden by moderation.
+    assert set(records.DESCRIBERS) == set(receipt.CHAINS)

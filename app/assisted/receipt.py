@@ -20,8 +20,8 @@ from markupsafe import Markup
 
 from app.assisted import codes, records, services
 from app.extensions import SUPPORTED_LOCALES, db
-from app.models import (Comment, Event, EventRegistration, Pact, PactJoinRequest, PactReport, PactSignature,
-                        PactVolunteer, ProposalAddendum, ProposalCoauthor, Support)
+from app.models import (Comment, Event, EventRegistration, Flag, Pact, PactJoinRequest, PactReport, PactSignature,
+                        PactVersion, PactVolunteer, ProposalAddendum, ProposalCoauthor, Support)
 from app.moderation import holds
 from app.moderation.registry import kind_for
 from app.pacts.pdf import FONT_DIR, PactDocument
@@ -138,8 +138,10 @@ CHAINS = {
     "pact_signatures": _parent(PactSignature, "pact_id", "pact"),
     "pact_volunteers": _parent(PactVolunteer, "pact_id", "pact"),
     "pact_reports": _pact_report,
+    "pact_versions": _parent(PactVersion, "pact_id", "pact"),
     "event_registrations": _registration,
     "users": _itself("user"),
+    "flags": lambda record_id: [(None, db.session.get(Flag, record_id))],
 }
 
 

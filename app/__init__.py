@@ -119,7 +119,7 @@ def _register_blueprints(app):
 
 
 def _register_hooks(app):
-    from app.assisted.context import apply_assisted_session, banner_context
+    from app.assisted.context import apply_assisted_session, audit_other_actions, banner_context
     from app.assisted.provenance import house_of as assisted_house
     from app.assisted.records import action_label as assisted_action_label
     from app.auth.access import enforce_access
@@ -153,6 +153,7 @@ def _register_hooks(app):
     app.before_request(enforce_session_timeouts)
     app.before_request(apply_assisted_session)
     app.before_request(enforce_access)
+    app.after_request(audit_other_actions)
     app.after_request(security_headers)
 
     app.context_processor(banner_context)

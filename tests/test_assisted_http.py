@@ -280,3 +280,31 @@ def test_claiming_a_managed_account_with_the_receipt_code(app, client, facilitat
     again = client.post("/claim?lang=en", data={"code": code, "email": "other@example.org",
                                                 "password": "vaso di gerani blu sul balcone"})
     assert again.status_code == 400
+
+
+def test_an_action_that_creates_no_record_still_has_its_audit_event(app, client, facilitator, make_user, login_as,
+                                                                     city):
+    """Withdrawing a support deletes a row: no provenance row to write, but the audit log has the action."""
+    author = make_user(verified=True)
+    _, process_id = make_process(app)
+    proposal_id = propose(app, process_id, author)
+    login_as(facilitator)
+    open_session(client, city)
+    managed(client, **{"m-document_type": "identity_card", "m-codice_fiscale": ROSSI, "m-birth_date": "1970-05-01"})
+    client.post(f"/proposals/{proposal_id}/support")
+    assert client.post(f"/proposals/{proposal_id}/withdraw-support").status_code == 302
+    assisted = the_session(app)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Support.id))) == 0
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("assisted.%"))
+                                    .order_by(AuditEvent.seq)).all()
+        names = [e.action for e in events]
+        assert names.count("assisted.support.cast") == 1 and names.count("assisted.request") == 1
+        last = events[-1]
+        assert last.action == "assisted.request" and last.actor_id == facilitator.id
+        assert last.details["endpoint"] == "proposals.withdraw_support"
+        assert last.details["session_id"] == assisted.id and last.details["citizen_id"] == assisted.citizen_id
+    # A refused action (nothing committed) writes nothing.
+    client.post(f"/proposals/{proposal_id}/withdraw-support")
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "assisted.request")) == 1

@@ -126,6 +126,30 @@ def apply_assisted_session():
     return None
 
 
+def audit_other_actions(response):
+    """after_request: a change made for the citizen that created no tracked record (publishing,
+    withdrawing a support, editing, accepting an invitation...) still gets one audit event."""
+    who = g.get("assisted_acting")
+    if who is None or not g.get("assisted_committed") or g.get("assisted_recorded"):
+        return response
+    if request.method in SAFE_METHODS or response.status_code >= 400:
+        return response
+    from app.assisted.provenance import _Ref
+    from app.audit.services import record
+
+    try:
+        record("assisted.request", actor=_Ref(who.facilitator_id), target_type="users", target_id=who.citizen_id,
+               details={"session_id": who.session_id, "house_id": who.house_id, "citizen_id": who.citizen_id,
+                        "endpoint": request.endpoint, "path": request.path})
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the change itself is committed; never turn it into an error page
+        db.session.rollback()
+        from flask import current_app
+
+        current_app.logger.exception("could not audit an assisted action on %s", request.path)
+    return response
+
+
 def _cap():
     from flask import current_app
 

@@ -87,6 +87,8 @@ def _collect(session, flush_context):
     who = acting()
     if who is None:
         return
+    if session.new or session.dirty or session.deleted:
+        session.info["assisted_changed"] = True
     tracked = _tracked()
     found = [(obj, who.overrides.get(type(obj)) or tracked[type(obj)]) for obj in session.new if type(obj) in tracked]
     if found:
@@ -103,6 +105,19 @@ def _write(session, flush_context):
 
     for obj, action in found:
         add_action(who, action, obj.__tablename__, obj.id, session=session, record=record)
+    g.assisted_recorded = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session):
+    if session.info.pop("assisted_changed", False) and has_request_context():
+        g.assisted_committed = True
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session):
+    session.info.pop("assisted_changed", None)
+    session.info.pop("assisted_new", None)
 
 
 def add_action(who, action, record_type, record_id, *, citizen_id=None, session=None, record=None):

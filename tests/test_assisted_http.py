@@ -73,6 +73,7 @@ def test_a_facilitator_creates_a_managed_account_and_places_a_report_for_it(app,
         assert assisted.identified_by == IdentifiedBy.managed
     page = client.get("/reports/new?lang=en")
     assert page.status_code == 200 and "You are acting for Giovanna Senza Email" in page.text
+    assert "(15 minutes left)" in page.text and "assisted-banner.js" in page.text
     response = client.post("/reports/new", data=report_form(city))
     assert response.status_code == 302
     with app.app_context():

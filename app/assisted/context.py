@@ -156,6 +156,14 @@ def _cap():
     return current_app.config["ASSISTED_MAX_ACTIONS"]
 
 
+def minutes_left(assisted, now=None):
+    """Whole minutes (rounded up) until the session ends if nothing happens; 0 once it is over."""
+    import math
+
+    seconds = (assisted.ends_at - (now or utcnow())).total_seconds()
+    return max(0, math.ceil(seconds / 60))
+
+
 def banner_context():
     """For the layout: the session banner (None outside a session)."""
     from flask import has_request_context
@@ -163,7 +171,8 @@ def banner_context():
     if not has_request_context():
         return {}
     assisted = g.get("assisted")
+    extra = {"assisted_minutes_left": minutes_left}
     if assisted is None:
-        return {"assisted": None}
+        return {"assisted": None, **extra}
     return {"assisted": assisted, "assisted_citizen": g.get("assisted_citizen"),
-            "assisted_real_user": g.get("assisted_real_user")}
+            "assisted_real_user": g.get("assisted_real_user"), **extra}

@@ -103,7 +103,7 @@ def seed_assisted(sessions=36, seed=2026, now=None):
             who = Acting(assisted.id, facilitator.id, house.id, citizen.id)
             add_action(who, "account.created", "users", citizen.id)
             created["managed accounts"] += 1
-            if n % 4 == 0:  # taken over online a few days later
+            if n % 5 == 0:  # taken over online a few days later
                 citizen.email = f"claimed-{n}@example.org"
                 citizen.password_hash = password_hash
                 citizen.email_confirmed_at = citizen.claimed_at = opened + timedelta(days=rng.randint(1, 20))

@@ -10,11 +10,11 @@
   function update() {
     var minutes = Math.ceil((endsAt - Date.now()) / 60000);
     if (minutes <= 0) {
-      left.textContent = over;
+      left.textContent = "(" + over + ")";
       banner.classList.add("banner-assisted-over");
       return;
     }
-    left.textContent = minutes === 1 ? one : many.replace("{n}", String(minutes));
+    left.textContent = "(" + (minutes === 1 ? one : many.replace("{n}", String(minutes))) + ")";
     window.setTimeout(update, 15000);
   }
   update();

@@ -129,6 +129,10 @@ class Config:
     CLAIM_CODE_DAYS = int(os.environ.get("CLAIM_CODE_DAYS", "365"))
     ASSIST_CODE_MINUTES = int(os.environ.get("ASSIST_CODE_MINUTES", "10"))
     CLAIM_LIMIT = os.environ.get("CLAIM_LIMIT", "10 per hour")
+    #: Kiosk mode (app/kiosk), the shared computer of a house: a signed-in session there ends after
+    #: this many minutes without activity (decimals allowed), and the browser stays a kiosk this many days.
+    KIOSK_IDLE_MINUTES = float(os.environ.get("KIOSK_IDLE_MINUTES", "5"))
+    KIOSK_COOKIE_DAYS = int(os.environ.get("KIOSK_COOKIE_DAYS", "365"))
 
     # Mail: rows in the outbox; `flask mail send-pending` delivers them.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

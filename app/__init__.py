@@ -98,6 +98,7 @@ def _register_blueprints(app):
         commons,
         debates,
         houses,
+        kiosk,
         main,
         maps,
         media,
@@ -114,7 +115,7 @@ def _register_blueprints(app):
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
                    reviews, comments, debates, commons, pacts, opportunities, moderation,
-                   houses, verification, assisted, assisted_admin):
+                   houses, verification, assisted, assisted_admin, kiosk):
         app.register_blueprint(module.bp)
 
 

@@ -44,7 +44,9 @@ def remember_language():
 def enforce_session_timeouts():
     """End a signed-in session after SESSION_IDLE_TIMEOUT idle or SESSION_ABSOLUTE_TIMEOUT in all.
 
-    A valid remember-me cookie then starts a new session (its own lifetime is bounded).
+    A valid remember-me cookie then starts a new session (its own lifetime is bounded). On a kiosk
+    (app/kiosk, ``g.kiosk_idle_seconds``) the idle limit is that much shorter, and an ended session
+    takes everything with it: no remember-me cookie, no preferences.
     """
     if not current_user.is_authenticated:
         return
@@ -54,9 +56,22 @@ def enforce_session_timeouts():
     seen = session.get("seen_at")
     if started is None:
         session["login_at"] = started = now
+    idle = cfg["SESSION_IDLE_TIMEOUT"].total_seconds()
+    refresh = 30  # seen_at is rewritten at most this often: don't rewrite the cookie on every request
+    kiosk_idle = g.get("kiosk_idle_seconds")
+    if kiosk_idle is not None:
+        # seen_at may lag the last request by `refresh`: allowing for it, the session ends between
+        # kiosk_idle and kiosk_idle + refresh after it, never before (kiosk.js counts the same).
+        refresh = min(refresh, kiosk_idle / 10)
+        idle = min(idle, kiosk_idle + refresh)
     expired = (now - started > cfg["SESSION_ABSOLUTE_TIMEOUT"].total_seconds()) or (
-        seen is not None and now - seen > cfg["SESSION_IDLE_TIMEOUT"].total_seconds()
+        seen is not None and now - seen > idle
     )
+    if expired and kiosk_idle is not None:
+        from app.kiosk.context import end_visit
+
+        end_visit(idle=seen is not None and now - seen > idle)
+        return
     if expired:
         keep = {k: session[k] for k in ("lang", "contrast") if k in session}
         session.clear()  # the remember-me cookie, if any, may start a new session
@@ -67,7 +82,7 @@ def enforce_session_timeouts():
         else:
             flash(_("Your session has expired. Please sign in again."), "info")
             return
-    if seen is None or now - seen > 30:  # don't rewrite the cookie on every request
+    if seen is None or now - seen > refresh:
         session["seen_at"] = now
 
 

@@ -15,6 +15,7 @@ from tests.access_tables import (
     commons,
     debates,
     houses,
+    kiosk,
     moderation,
     opportunities,
     pacts,
@@ -112,7 +113,7 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "proposal_id": 1}
 
 for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities,
-               moderation, houses, verification, assisted, assisted_admin):
+               moderation, houses, verification, assisted, assisted_admin, kiosk):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)
     SAMPLE_ARGS.update(_table.SAMPLE_ARGS)

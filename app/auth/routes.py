@@ -11,6 +11,7 @@ from app.auth.forms import ButtonForm, ForgotPasswordForm, LoginForm, RegisterFo
 from app.auth.tokens import InvalidToken
 from app.extensions import db, limiter
 from app.http import reset_session, safe_next
+from app.kiosk.context import end_visit, on_kiosk
 from app.models.base import DomainError
 
 
@@ -105,7 +106,7 @@ def login():
             form.password.errors.append(exc.message)
         else:
             db.session.commit()
-            start_session(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data and not on_kiosk())  # never on a shared computer
             if not user.is_confirmed:
                 flash(_("Please confirm your email address: we sent you a link."), "warning")
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
@@ -117,9 +118,12 @@ def login():
 def logout():
     """Sign out (POST with CSRF token; a GET link could be forged)."""
     if ButtonForm().validate_on_submit():
-        logout_user()
-        reset_session()
-        flash(_("You are signed out."), "info")
+        if on_kiosk():  # a shared computer forgets everything of this person
+            end_visit(idle=request.form.get("idle") == "1")
+        else:
+            logout_user()
+            reset_session()
+            flash(_("You are signed out."), "info")
     return redirect(url_for("main.index"))
 
 

@@ -127,6 +127,8 @@ class Config:
     ASSISTED_ALERT_SUPPORTS = int(os.environ.get("ASSISTED_ALERT_SUPPORTS", "15"))
     #: A managed account's claim code is valid this long; a citizen's one-time code this many minutes.
     CLAIM_CODE_DAYS = int(os.environ.get("CLAIM_CODE_DAYS", "365"))
+    #: The receipt shows the claim code to the facilitator who ran the session for this long after it.
+    CLAIM_SHOW_HOURS = timedelta(hours=int(os.environ.get("CLAIM_SHOW_HOURS", "24")))
     ASSIST_CODE_MINUTES = int(os.environ.get("ASSIST_CODE_MINUTES", "10"))
     CLAIM_LIMIT = os.environ.get("CLAIM_LIMIT", "10 per hour")
     #: Kiosk mode (app/kiosk), the shared computer of a house: a signed-in session there ends after

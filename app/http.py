@@ -73,7 +73,9 @@ def enforce_session_timeouts():
         end_visit(idle=seen is not None and now - seen > idle)
         return
     if expired:
-        keep = {k: session[k] for k in ("lang", "contrast") if k in session}
+        # The assisted-session key stays: app.assisted.context ends that session by its own clock (a
+        # form filled in for a citizen must never be saved as the facilitator's own after a re-login).
+        keep = {k: session[k] for k in ("lang", "contrast", "assisted_session_id") if k in session}
         session.clear()  # the remember-me cookie, if any, may start a new session
         session.update(keep)
         g.pop("_login_user", None)

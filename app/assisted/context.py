@@ -26,7 +26,9 @@ ACTING_BLUEPRINTS = frozenset({
 })
 #: Within those, endpoints that are not for a facilitator to use through the citizen's account.
 ACTING_DENIED = frozenset({"api.create_token", "open311.create_request", "houses.new_event", "houses.edit_event",
-                           "houses.cancel_event"})
+                           "houses.cancel_event",
+                           # a one-time code is the citizen's own proof of presence, never minted for them
+                           "assisted.assist_code", "assisted.claim"})
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -52,7 +54,8 @@ def _forget():
 
 
 def _ended_response(assisted):
-    if request.method in SAFE_METHODS or request.endpoint in ("auth.logout", "static"):
+    if request.method in SAFE_METHODS or request.endpoint in ("auth.logout", "static") \
+            or (request.endpoint or "").startswith("assisted."):  # the desk checks its own session
         flash(_("The assisted session ended at %(time)s: you are yourself again.",
                 time=_time(assisted.ended_at)), "info")
         return None
@@ -72,21 +75,26 @@ def apply_assisted_session():
     if session_id is None or request.endpoint == "static":
         return None
     user = current_user._get_current_object()  # the proxy would follow the swap below
-    if not services.may_facilitate(user):
-        _forget()
-        return None
-    assisted = db.session.get(AssistedSession, session_id)
-    if assisted is None or assisted.facilitator_id != user.id:
-        _forget()
-        return None
+    assisted = db.session.get(AssistedSession, session_id) if isinstance(session_id, int) else None
     now = utcnow()
-    if assisted.ended_at is None and services.expire_if_due(assisted, now):
+    mine = assisted is not None and (not user.is_authenticated or assisted.facilitator_id == user.id)
+    if assisted is None or not mine:
+        _forget()  # a stale key of nobody's or of someone else's session: it means nothing here
+        return None
+    if assisted.ended_at is None:
+        if services.expire_if_due(assisted, now):
+            pass  # ended at its hard or idle end
+        elif not user.is_authenticated:
+            # The facilitator's own sign-in ended (timeout): the help ends with it.
+            services.end_session(assisted, EndReason.signed_out, at=now)
+        elif not services.may_facilitate(user) or assisted.house_id not in {h.id for h in services.houses_for(user)}:
+            # No longer a facilitator, or detached from the house, during the session.
+            services.end_session(assisted, EndReason.closed, at=now)
         db.session.commit()
+    if assisted.ended_at is not None:
+        # Ended by the clock, by a sign-out, or in another tab: a form sent now is not saved for anyone.
         _forget()
         return _ended_response(assisted)
-    if assisted.ended_at is not None:
-        _forget()
-        return None
     services.touch(assisted, now)
     db.session.commit()
     g.assisted = assisted
@@ -133,6 +141,8 @@ def audit_other_actions(response):
     if who is None or not g.get("assisted_committed") or g.get("assisted_recorded"):
         return response
     if request.method in SAFE_METHODS or response.status_code >= 400:
+        return response
+    if (request.endpoint or "").startswith("assisted."):  # the desk's own steps audit themselves
         return response
     from app.assisted.provenance import _Ref
     from app.audit.services import record

@@ -195,20 +195,22 @@ def _item(action):
     return item
 
 
-def claim_of(citizen):
-    """The claim block of a managed account not yet taken over (and whose code is still valid), or None."""
-    code = codes.current_claim_code(citizen) if citizen is not None else None
+def claim_of(assisted, viewer):
+    """The claim block of a managed account not yet taken over, for whom may read its code, or None
+    (see app.assisted.services.receipt_claim_code: who, how long after the session, audited)."""
+    citizen = assisted.citizen
+    code = services.receipt_claim_code(assisted, viewer)
     if code is None:
         return None
     return Claim(code=code, url=url_for("assisted.claim", code=code, _external=True),
                  expires_at=citizen.claim_expires_at)
 
 
-def build(assisted):
-    """Everything a receipt shows, for the page and the PDF alike."""
+def build(assisted, viewer=None):
+    """Everything a receipt shows, for the page and the PDF alike (``viewer``: who reads it)."""
     actions = sorted(services.actions_of(assisted), key=lambda a: (a.created_at, a.id))
     items = [_item(a) for a in actions if a.action not in records.MINOR_ACTIONS]
-    return Receipt(session=assisted, citizen=assisted.citizen, items=items, claim=claim_of(assisted.citizen))
+    return Receipt(session=assisted, citizen=assisted.citizen, items=items, claim=claim_of(assisted, viewer))
 
 
 def receipt_locale(assisted, requested=None):
@@ -340,10 +342,10 @@ def filename(assisted):
     return f"piazza-receipt-{assisted.id}.pdf"
 
 
-def render_pdf(assisted, locale, *, font_dir=FONT_DIR):
+def render_pdf(assisted, locale, *, font_dir=FONT_DIR, viewer=None):
     """The receipt as a PDF (bytes), in ``locale`` (texts, dates and times)."""
     with force_locale(locale):
-        receipt = build(assisted)
+        receipt = build(assisted, viewer)
         qr = QrCodes()
         house = assisted.house
         doc = ReceiptDocument(_("Receipt of the assisted session n. %(n)d", n=assisted.id), font_dir=font_dir)

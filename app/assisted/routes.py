@@ -84,8 +84,9 @@ def _session_page(assisted, status=200, **forms):
 
 
 def _claim_code(assisted):
+    """Whether the session's receipt will carry a claim code (the page only says so, never shows it)."""
     citizen = assisted.citizen
-    return codes.current_claim_code(citizen) if citizen is not None else None
+    return citizen is not None and citizen.is_managed and codes.current_claim_code(citizen) is not None
 
 
 @bp.route("/assist/session")
@@ -200,7 +201,9 @@ def receipt(session_id):
     assisted = _receipt_session(session_id)
     requested = request.args.get("language")
     with force_locale(requested if requested in SUPPORTED_LOCALES else str(get_locale())):
-        return render_template("assisted/receipt.html", assisted=assisted, receipt=receipts.build(assisted),
+        built = receipts.build(assisted, _me())
+        db.session.commit()  # the audit event of a claim code shown
+        return render_template("assisted/receipt.html", assisted=assisted, receipt=built,
                                qr=receipts.QrCodes(), pdf_locale=receipts.receipt_locale(assisted, requested),
                                language_names=receipts.LANGUAGE_NAMES)
 
@@ -285,7 +288,9 @@ def receipt_pdf(session_id):
     from app.assisted import receipt as receipts
 
     assisted = _receipt_session(session_id)
-    body = receipts.render_pdf(assisted, receipts.receipt_locale(assisted, request.args.get("language")))
+    body = receipts.render_pdf(assisted, receipts.receipt_locale(assisted, request.args.get("language")),
+                               viewer=_me())
+    db.session.commit()  # the audit event of a claim code shown
     return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{receipts.filename(assisted)}"',
                              "Cache-Control": "private, no-store"})

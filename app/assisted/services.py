@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.assisted import codes
@@ -17,7 +18,12 @@ from app.models.assisted import AssistedAction, AssistedSession, EndReason, Iden
 from app.models.base import DomainError, PermissionDenied, utcnow
 from app.models.user import Role, User, UserRole
 from app.verification import services as verification
+from app.notifications.services import notify, register_kind
 from app.verification.codice_fiscale import InvalidCodiceFiscale, validate
+
+register_kind("assisted.session_opened", _l(
+    "A facilitator at %(house)s opened an assisted session for your account. If you were not there, tell "
+    "the house or write to the City: every action done is on your receipt and in the audit log."))
 
 
 def may_facilitate(user):
@@ -130,6 +136,8 @@ def _pick(assisted, facilitator, citizen, how, now=None):
     assisted.identified_by = how
     record("assisted.citizen_identified", actor=facilitator, target=assisted,
            details={"citizen_id": citizen.id, "how": how.value, "house_id": assisted.house_id})
+    # The person always hears of it (by email too, if they have one): nobody acts for them unnoticed.
+    notify([citizen], "assisted.session_opened", {"house": assisted.house.name})
     return citizen
 
 
@@ -270,3 +278,40 @@ def delete_managed_account(assisted, facilitator, now=None):
     erase_account(citizen, actor=facilitator, reason="managed account: asked at the house")
     end_session(assisted, EndReason.closed, at=now)
     return citizen
+
+
+def receipt_claim_code(assisted, viewer, now=None):
+    """The claim code a receipt may show: to the facilitator who ran the session, while it is open or
+    for CLAIM_SHOW_HOURS after it ended, and only if the code was issued in that session. Anyone else
+    (a colleague, an administrator) reads the receipt without it; each showing is audited."""
+    now = now or utcnow()
+    citizen = assisted.citizen
+    if citizen is None or viewer is None or viewer.id != assisted.facilitator_id:
+        return None
+    if assisted.ended_at is not None and now - assisted.ended_at > current_app.config["CLAIM_SHOW_HOURS"]:
+        return None
+    code = codes.current_claim_code(citizen, now)
+    issued_here = db.session.scalar(select(AssistedAction.id).where(
+        AssistedAction.session_id == assisted.id, AssistedAction.action == "account.created",
+        AssistedAction.record_id == citizen.id))
+    if code is None or issued_here is None:
+        return None
+    record("assisted.claim_code_shown", actor=viewer, target=assisted, details={"citizen_id": citizen.id})
+    return code
+
+
+def _anonymise_assisted(user):
+    """Account deletion: the provenance rows and sessions no longer tie its anonymous records together."""
+    from sqlalchemy import update
+
+    db.session.execute(update(AssistedAction).where(AssistedAction.citizen_id == user.id).values(citizen_id=None))
+    db.session.execute(update(AssistedSession).where(AssistedSession.citizen_id == user.id).values(citizen_id=None))
+
+
+def _register_anonymiser():
+    from app.account.services import register_anonymiser
+
+    register_anonymiser(_anonymise_assisted)
+
+
+_register_anonymiser()

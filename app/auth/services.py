@@ -141,6 +141,10 @@ def request_password_reset(email):
     user = find_by_email(email)
     if user is None or not user.is_active:
         return None
+    if user.claimed_at is not None and user.email_confirmed_at is None:
+        # A managed account taken over online: its new address proves nothing until its own link is
+        # opened (a mistyped address must not be able to take the account).
+        return None
     token = tokens.make_token("reset", {"uid": user.id, "fp": _reset_fingerprint(user)})
     queue_email(user.email, "password_reset", kind="password_reset", user=user,
                 url=_external("auth.reset_password", token=token),

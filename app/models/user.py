@@ -150,8 +150,10 @@ class User(UserMixin, db.Model):
 
     @property
     def is_confirmed(self):
-        """A confirmed email, or a managed account (the person was seen at a house)."""
-        return self.email_confirmed_at is not None or self.managed_at is not None
+        """A confirmed email, or a managed account not yet claimed (the person was seen at a house).
+
+        Once claimed, the account takes part again when its new address is confirmed by the link."""
+        return self.email_confirmed_at is not None or self.is_managed
 
     @property
     def is_managed(self):

@@ -12,11 +12,14 @@ from app.models.assisted import EndReason
 from app.models.base import utcnow
 from tests.conftest import TEST_PASSWORD, refetch
 from tests.http_helpers import sign_in
-from tests.test_assisted_http import city, facilitator, managed, open_session, report_form, the_session  # noqa: F401
+from tests import test_assisted_http as base
+from tests.test_assisted_http import managed, open_session, report_form, the_session
+
+city, facilitator = base.city, base.facilitator  # the fixtures of the assisted HTTP tests
 
 
 def test_a_login_timeout_with_remember_me_does_not_save_the_citizens_form_as_the_facilitators(
-        app, client, make_user, city):  # noqa: F811
+        app, client, make_user, city):
     helper = make_user(roles=[Role.facilitator, Role.citizen], display_name="Fede Doppio")
     with app.app_context():
         db.session.execute(user_houses.insert().values(user_id=helper.id, house_id=city["house_id"]))
@@ -45,7 +48,7 @@ def test_a_login_timeout_with_remember_me_does_not_save_the_citizens_form_as_the
         assert assisted.ended_at is not None and assisted.end_reason == EndReason.idle
 
 
-def test_a_session_ended_in_another_tab_refuses_a_late_form(app, client, facilitator, login_as, city):  # noqa: F811
+def test_a_session_ended_in_another_tab_refuses_a_late_form(app, client, facilitator, login_as, city):
     login_as(facilitator)
     open_session(client, city)
     managed(client)
@@ -59,7 +62,7 @@ def test_a_session_ended_in_another_tab_refuses_a_late_form(app, client, facilit
         assert db.session.scalar(select(func.count(Report.id))) == 0
 
 
-def test_a_facilitator_detached_from_the_house_stops_acting(app, client, facilitator, login_as, city):  # noqa: F811
+def test_a_facilitator_detached_from_the_house_stops_acting(app, client, facilitator, login_as, city):
     login_as(facilitator)
     open_session(client, city)
     managed(client)
@@ -72,7 +75,7 @@ def test_a_facilitator_detached_from_the_house_stops_acting(app, client, facilit
         assert db.session.scalar(select(AssistedSession)).end_reason == EndReason.closed
 
 
-def test_a_claimed_account_takes_part_once_its_address_is_confirmed(app, client, facilitator, login_as, city):  # noqa: F811
+def test_a_claimed_account_takes_part_once_its_address_is_confirmed(app, client, facilitator, login_as, city):
     from app.assisted import codes
 
     login_as(facilitator)
@@ -96,7 +99,7 @@ def test_a_claimed_account_takes_part_once_its_address_is_confirmed(app, client,
         assert "password_reset" not in kinds and "confirm_email" in kinds
 
 
-def test_no_one_time_code_is_minted_for_the_citizen_while_acting(app, client, facilitator, login_as, city):  # noqa: F811
+def test_no_one_time_code_is_minted_for_the_citizen_while_acting(app, client, facilitator, login_as, city):
     login_as(facilitator)
     open_session(client, city)
     managed(client)
@@ -106,7 +109,7 @@ def test_no_one_time_code_is_minted_for_the_citizen_while_acting(app, client, fa
     assert refetch(app, User, assisted.citizen_id).assist_code_hash is None
 
 
-def test_deleting_a_managed_account_unlinks_its_provenance(app, client, facilitator, login_as, city):  # noqa: F811
+def test_deleting_a_managed_account_unlinks_its_provenance(app, client, facilitator, login_as, city):
     login_as(facilitator)
     open_session(client, city)
     managed(client)
@@ -121,7 +124,7 @@ def test_deleting_a_managed_account_unlinks_its_provenance(app, client, facilita
 
 
 def test_the_claim_code_is_shown_to_the_sessions_facilitator_for_a_day_and_audited(
-        app, client, facilitator, make_user, login_as, city):  # noqa: F811
+        app, client, facilitator, make_user, login_as, city):
     colleague = make_user(roles=[Role.facilitator])
     with app.app_context():
         db.session.execute(user_houses.insert().values(user_id=colleague.id, house_id=city["house_id"]))
@@ -147,8 +150,8 @@ def test_the_claim_code_is_shown_to_the_sessions_facilitator_for_a_day_and_audit
     assert 'id="claim-code"' not in client.get(url).text
 
 
-def test_the_person_is_told_when_a_session_acts_for_their_account(app, client, facilitator, make_user, login_as,
-                                                                   city):  # noqa: F811
+def test_the_person_is_told_when_a_session_acts_for_their_account(
+        app, client, facilitator, make_user, login_as, city):
     from app.assisted import codes
 
     citizen = make_user()
@@ -163,7 +166,7 @@ def test_the_person_is_told_when_a_session_acts_for_their_account(app, client, f
         assert note is not None and note.kind == "assisted.session_opened"
 
 
-def test_the_desks_own_steps_are_not_logged_as_done_for_the_citizen(app, client, facilitator, login_as, city):  # noqa: F811
+def test_the_desks_own_steps_are_not_logged_as_done_for_the_citizen(app, client, facilitator, login_as, city):
     login_as(facilitator)
     open_session(client, city)
     managed(client)

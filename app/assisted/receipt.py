@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from app.assisted import codes, records, services
+from app.assisted import records, services
 from app.extensions import SUPPORTED_LOCALES, db
 from app.models import (Comment, Event, EventRegistration, Flag, Pact, PactJoinRequest, PactReport, PactSignature,
                         PactVersion, PactVolunteer, ProposalAddendum, ProposalCoauthor, Support)

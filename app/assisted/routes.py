@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 from app.assisted import bp, codes, services
 from app.assisted.context import SESSION_KEY, real_user
 from app.assisted.forms import ClaimForm, CodeForm, DocumentForm, ManagedAccountForm, OpenSessionForm
-from app.auth.access import facilitator_desk, login_required, public
+from app.auth.access import desk_or_admin, facilitator_desk, login_required, public
 from app.auth.forms import ButtonForm
 from app.extensions import SUPPORTED_LOCALES, db, limiter
 from app.http import show_domain_error
@@ -193,7 +193,7 @@ def end():
 
 
 @bp.route("/assist/sessions/<int:session_id>/receipt")
-@facilitator_desk
+@desk_or_admin
 def receipt(session_id):
     """What was done in a session, for the citizen to take home (print it, or download the PDF)."""
     from app.assisted import receipt as receipts
@@ -263,7 +263,7 @@ def contributions():
 
 
 @bp.route("/assist/sessions/<int:session_id>/consent")
-@facilitator_desk
+@desk_or_admin
 def consent(session_id):
     """The printable consent form of a managed account created in this session, to sign on paper."""
     assisted = db.session.get(AssistedSession, session_id)
@@ -282,7 +282,7 @@ def _receipt_session(session_id):
 
 
 @bp.route("/assist/sessions/<int:session_id>/receipt.pdf")
-@facilitator_desk
+@desk_or_admin
 def receipt_pdf(session_id):
     """The receipt as a PDF, in the person's own language unless another is asked for (?language=)."""
     from app.assisted import receipt as receipts

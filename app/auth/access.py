@@ -102,6 +102,11 @@ def facilitator_desk(view):
     return _declare(Rule("roles", frozenset({Role.facilitator}), desk=True))(view)
 
 
+def desk_or_admin(view):
+    """Like :func:`facilitator_desk`, administrators too (the records of a session: receipt, consent)."""
+    return _declare(Rule("roles", frozenset({Role.facilitator, Role.admin}), desk=True))(view)
+
+
 def rule_for(endpoint):
     """The access rule of an endpoint, or None if it declares none."""
     if endpoint in UNDECORATED_PUBLIC:

@@ -97,6 +97,8 @@ def current():
     if assisted is None:
         flash(_("No assisted session is open."), "info")
         return redirect(url_for("assisted.desk"))
+    if assisted.kind == SessionKind.paper:
+        return redirect(url_for("assisted.paper_session"))
     return _session_page(assisted)
 
 

@@ -16,3 +16,7 @@ ACCESS = {
 }
 SAMPLE_ARGS = {"session_id": 1}
 ACCESS["assisted.delete_managed"] = ("roles:facilitator", "POST")
+ACCESS["assisted.paper_open"] = ("roles:facilitator", "GET")
+ACCESS["assisted.paper_start"] = ("roles:facilitator", "POST")
+ACCESS["assisted.paper_session"] = ("roles:facilitator", "GET")
+ACCESS["assisted.paper_entry"] = ("roles:facilitator", "POST")

@@ -119,6 +119,8 @@ class Config:
     ASSISTED_MAX_ACTIONS = int(os.environ.get("ASSISTED_MAX_ACTIONS", "40"))
     ASSISTED_SESSIONS_PER_DAY = int(os.environ.get("ASSISTED_SESSIONS_PER_DAY", "40"))
     ASSISTED_MANAGED_PER_DAY = int(os.environ.get("ASSISTED_MANAGED_PER_DAY", "15"))
+    #: Accounts a facilitator may create from paper signature sheets in 24 h (one event can bring many).
+    PAPER_ACCOUNTS_PER_DAY = int(os.environ.get("PAPER_ACCOUNTS_PER_DAY", "300"))
     #: Tries at finding a citizen by document or code, per facilitator (Flask-Limiter syntax).
     ASSIST_IDENTIFY_LIMIT = os.environ.get("ASSIST_IDENTIFY_LIMIT", "30 per hour")
     #: The admin report flags a facilitator with this many managed accounts, or supports for one

@@ -309,3 +309,26 @@ def test_an_action_that_creates_no_record_still_has_its_audit_event(app, client,
     client.post(f"/proposals/{proposal_id}/withdraw-support")
     with app.app_context():
         assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "assisted.request")) == 1
+
+
+def test_a_support_withdrawn_and_cast_again_keeps_one_provenance_row(app, client, facilitator, make_user, login_as,
+                                                                      city):
+    """SQLite reuses the id of the deleted support: the new one must not collide with the old row."""
+    author = make_user(verified=True)
+    _, process_id = make_process(app)
+    proposal_id = propose(app, process_id, author)
+    login_as(facilitator)
+    open_session(client, city)
+    managed(client, **{"m-document_type": "identity_card", "m-codice_fiscale": ROSSI, "m-birth_date": "1970-05-01"})
+    client.post(f"/proposals/{proposal_id}/support")
+    client.post(f"/proposals/{proposal_id}/withdraw-support")
+    assert client.post(f"/proposals/{proposal_id}/support").status_code == 302
+    with app.app_context():
+        support = db.session.scalar(select(Support))
+        rows = db.session.scalars(select(AssistedAction).where(AssistedAction.record_type == "supports")).all()
+        # One row names the support that exists; PostgreSQL never reuses ids, so there the row of the
+        # withdrawn support may stay too (the receipt lists it as withdrawn).
+        assert [r.action for r in rows if r.record_id == support.id] == ["support.cast"]
+        assert len(rows) == (1 if db.engine.dialect.name == "sqlite" else 2)
+        cast = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "assisted.support.cast"))
+        assert cast == 2  # both casts stay in the audit log

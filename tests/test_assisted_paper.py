@@ -416,3 +416,27 @@ def test_the_desk_links_to_paper_supports(client, facilitator, login_as):
     login_as(facilitator)
     page = client.get("/assist?lang=en")
     assert 'href="/assist/paper"' in page.text and "Record paper supports" in page.text
+
+
+def test_accounts_from_paper_sheets_have_a_daily_limit_per_facilitator(
+        app, client, facilitator, login_as, city, proposal_id):
+    app.config["PAPER_ACCOUNTS_PER_DAY"] = 1
+    try:
+        login_as(facilitator)
+        open_paper(client, city, proposal_id)
+        assert enter(client, BIANCHI, name="Laura Bianchi", born=BIANCHI_BORN).status_code == 302
+        refused = enter(client, ROSSI)
+        assert refused.status_code == 400 and "accounts from paper sheets" in refused.text
+        assert supports_of(app, proposal_id) == 1
+    finally:
+        app.config["PAPER_ACCOUNTS_PER_DAY"] = 300
+
+
+def test_ending_a_paper_session_goes_back_to_the_desk_with_the_count(
+        app, client, facilitator, login_as, city, proposal_id):
+    login_as(facilitator)
+    open_paper(client, city, proposal_id)
+    enter(client, BIANCHI, name="Laura Bianchi", born=BIANCHI_BORN)
+    response = client.post("/assist/session/end?lang=en")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/assist")
+    assert "1 paper support entered" in client.get("/assist?lang=en").text

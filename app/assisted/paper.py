@@ -25,7 +25,7 @@ from app.assisted.provenance import add_action
 from app.audit.services import record
 from app.extensions import db
 from app.http import path_for
-from app.models.assisted import AssistedAction, SessionKind
+from app.models.assisted import AssistedAction, AssistedSession, SessionKind
 from app.models.base import DomainError, utcnow
 from app.models.event import Event
 from app.models.place import NeighbourhoodHouse
@@ -195,6 +195,14 @@ def paper_consent_moment(signed_on):
 
 def _managed_account(assisted, facilitator, *, name, birth_date, signed_on, document_type, code, now):
     """A managed account for a person seen only on the sheet, verified in person at the session's house."""
+    limit = current_app.config["PAPER_ACCOUNTS_PER_DAY"]
+    made = db.session.scalar(select(func.count(AssistedAction.id)).join(
+        AssistedSession, AssistedSession.id == AssistedAction.session_id).where(
+        AssistedAction.facilitator_id == facilitator.id, AssistedAction.action == "account.created",
+        AssistedSession.kind == SessionKind.paper, AssistedAction.created_at >= now - timedelta(days=1)))
+    if made >= limit:
+        raise DomainError(_("You created %(num)d accounts from paper sheets in the last 24 hours, the most allowed: "
+                            "an administrator can raise the limit.", num=made), field="codice_fiscale")
     accepted = paper_consent_moment(signed_on)
     citizen = User(display_name=name, birth_date=birth_date, locale="it", managed_at=now,
                    terms_accepted_at=accepted, privacy_accepted_at=accepted)

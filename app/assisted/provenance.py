@@ -9,6 +9,7 @@ a line in ``_tracked()``.
 from dataclasses import dataclass, field
 
 from flask import g, has_request_context
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -126,6 +127,10 @@ def add_action(who, action, record_type, record_id, *, citizen_id=None, session=
         from app.audit.services import record
     session = session or db.session
     citizen = citizen_id if citizen_id is not None else who.citizen_id
+    # SQLite reuses the highest id of a deleted row (a withdrawn support, then a new one): a row left for
+    # the deleted record would then name the new one, so it goes (the audit log keeps the old action).
+    session.execute(sa_delete(AssistedAction).where(AssistedAction.record_type == record_type,
+                                                    AssistedAction.record_id == record_id))
     session.add(AssistedAction(session_id=who.session_id, facilitator_id=who.facilitator_id, house_id=who.house_id,
                                citizen_id=citizen, action=action, record_type=record_type, record_id=record_id))
     record("assisted." + action, actor=_Ref(who.facilitator_id), target_type=record_type, target_id=record_id,

@@ -2,6 +2,7 @@
 from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_limiter.util import get_remote_address
 from wtforms import SelectChoice
@@ -188,6 +189,12 @@ def end():
         return redirect(url_for("assisted.desk"))
     services.end_session(assisted, EndReason.closed)
     db.session.commit()
+    if assisted.kind == SessionKind.paper:
+        from app.assisted.paper import entries_made
+
+        flash(ngettext("Session ended: %(num)d paper support entered.", "Session ended: %(num)d paper supports entered.",
+                       entries_made(assisted)), "success")
+        return redirect(url_for("assisted.desk"))
     if assisted.kind == SessionKind.assist and assisted.citizen_id is None:
         flash(_("Session ended. Nobody was helped, so there is no receipt."), "info")
         return redirect(url_for("assisted.desk"))

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("assisted", __name__)
 
-from app.assisted import provenance, routes, managed_routes, statistics_routes, paper_routes  # noqa: E402,F401
+from app.assisted import provenance, routes, statistics_routes, paper_routes  # noqa: E402,F401

@@ -201,6 +201,27 @@ def end():
     return redirect(url_for("assisted.receipt", session_id=assisted.id))
 
 
+@bp.route("/assist/session/delete-account", methods=["POST"])
+@facilitator_desk
+def delete_managed():
+    """Erase the managed account helped in the open session (its contributions stay, anonymous)."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    assisted = _open_or_desk()
+    if assisted is None:
+        return redirect(url_for("assisted.desk"))
+    try:
+        services.delete_managed_account(assisted, _me())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("assisted.current"))
+    db.session.commit()
+    session.pop(SESSION_KEY, None)
+    flash(_("The managed account is deleted. Its public contributions stay, attributed to nobody."), "success")
+    return redirect(url_for("assisted.desk"))
+
+
 @bp.route("/assist/sessions/<int:session_id>/receipt")
 @desk_or_admin
 def receipt(session_id):

@@ -25,12 +25,13 @@ setup: $(VENV)/.installed translations vendor
 
 setup-dev: $(VENV)/.installed-dev translations system-deps vendor
 
-## Leaflet, leaflet.markercluster and Leaflet-Geoman from npm into app/static/vendor (for LEAFLET_LOCAL=1),
+## Leaflet, leaflet.markercluster, Leaflet-Geoman and Swagger UI (the API docs page) from npm into app/static/vendor (for LEAFLET_LOCAL=1),
 ## again whenever a package is missing. Without npm the map still works from the CDN: a warning, not an error.
 VENDOR_DIR := app/static/vendor
 vendor:
 	@if [ -f $(VENDOR_DIR)/node_modules/leaflet/dist/leaflet.js ] \
-	   && [ -f $(VENDOR_DIR)/node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js ]; then :; \
+	   && [ -f $(VENDOR_DIR)/node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js ] \
+	   && [ -f $(VENDOR_DIR)/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then :; \
 	elif command -v npm >/dev/null 2>&1; then npm ci --prefix $(VENDOR_DIR) --no-audit --no-fund; \
 	else echo "npm not found: Leaflet will load from the CDN; LEAFLET_LOCAL=1 and the browser tests need 'make vendor' with npm." >&2; fi
 

@@ -89,6 +89,9 @@ class Config:
     )
     REGISTER_LIMIT = os.environ.get("REGISTER_LIMIT", "5 per hour;20 per day")
     EMAIL_LIMIT = os.environ.get("EMAIL_LIMIT", "5 per hour")
+    #: Every JSON API request, per bearer token (valid tokens) or per address (no token): see app/api/http.py.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute;20000 per day")
+    API_RATE_LIMIT_ANONYMOUS = os.environ.get("API_RATE_LIMIT_ANONYMOUS", "300 per minute;10000 per day")
     #: New content per account (reports, flags): generous for people, a wall for scripts.
     CONTENT_LIMIT = os.environ.get("CONTENT_LIMIT", "20 per hour;100 per day")
     FLAG_LIMIT = os.environ.get("FLAG_LIMIT", "30 per hour")

@@ -79,10 +79,21 @@ def _init_extensions(app):
 class DatabaseIdConverter(IntegerConverter):
     """``<int:...>`` in every URL: positive and within a 32-bit integer column (else 404, not a 500)."""
 
+    #: What an out-of-range id becomes: no row has it, so the view answers its own 404.
+    NO_ROW = 0
+
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("min", 1)
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value):
+        # Refusing the value (ValidationError) would let Werkzeug go on to the same path's rules for
+        # other methods and answer 405 ("use POST") for an id that simply does not exist.
+        number = int(value)
+        if number < self.min or number > self.max:
+            return self.NO_ROW
+        return number
 
 
 def _register_blueprints(app):
@@ -125,7 +136,13 @@ def _register_hooks(app):
     from app.assisted.records import action_label as assisted_action_label
     from app.auth.access import enforce_access
     from app.auth.forms import ButtonForm
-    from app.http import enforce_session_timeouts, remember_language, restrict_vendor_files, security_headers
+    from app.http import (
+        enforce_session_timeouts,
+        refuse_nul_characters,
+        remember_language,
+        restrict_vendor_files,
+        security_headers,
+    )
     from app.labels import (
         commons_kind_label,
         organisation_kind_label,
@@ -149,6 +166,7 @@ def _register_hooks(app):
                                  assisted_action_label=assisted_action_label, assisted_house=assisted_house)
     _register_all()
     app.jinja_env.filters["markdown"] = render_markdown
+    app.before_request(refuse_nul_characters)
     app.before_request(restrict_vendor_files)
     app.before_request(remember_language)
     app.before_request(enforce_session_timeouts)

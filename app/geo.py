@@ -230,6 +230,10 @@ def require_in_city(lat, lon):
     return district_for(lat_f, lon_f)
 
 
+#: What a bbox parameter looks like, for the OpenAPI document (the ranges are checked by parse_bbox).
+BBOX_PATTERN = r"^\s*-?\d+(\.\d+)?\s*(,\s*-?\d+(\.\d+)?\s*){3}$"
+
+
 def parse_bbox(text):
     """A BBox from "minLon,minLat,maxLon,maxLat", or GeoError saying what is wrong with it."""
     if text is None or not str(text).strip():

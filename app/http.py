@@ -143,7 +143,9 @@ def path_for(endpoint, **values):
 #: Of the npm packages under static/vendor, only their built files are served: the packages also
 #: hold example pages, sources and metadata that have no business on our origin.
 VENDOR_SERVED = ("vendor/node_modules/leaflet/dist/", "vendor/node_modules/leaflet.markercluster/dist/",
-                 "vendor/node_modules/@geoman-io/leaflet-geoman-free/dist/")
+                 "vendor/node_modules/@geoman-io/leaflet-geoman-free/dist/",
+                 "vendor/node_modules/swagger-ui-dist/swagger-ui-bundle.js",
+                 "vendor/node_modules/swagger-ui-dist/swagger-ui.css")
 
 
 def restrict_vendor_files():
@@ -205,3 +207,52 @@ def show_domain_error(form, exc, default=None, aliases=None):
         return None
     field.errors = [*field.errors, exc.message]
     return field
+
+
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _nul_field():
+    """The name of the first request field holding a NUL character ("path" for the path), or None."""
+    if "\x00" in request.path:
+        return "path"
+    for key, value in request.args.items(multi=True):
+        if _has_nul(key) or _has_nul(value):
+            return key.replace("\x00", "")
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            for key, value in request.form.items(multi=True):
+                if _has_nul(key) or _has_nul(value):
+                    return key.replace("\x00", "")
+        if request.is_json:
+            data = request.get_json(silent=True)
+            if _has_nul(data):
+                keys = [k for k, v in data.items() if _has_nul(k) or _has_nul(v)] if isinstance(data, dict) else []
+                return keys[0].replace("\x00", "") if keys else "body"
+    return None
+
+
+def refuse_nul_characters():
+    """before_request: 400 for a NUL character in the path, the query, a form or a JSON body.
+
+    No text in Piazza contains one, and PostgreSQL refuses it in any string: without this a single
+    ``%00`` in a search or filter would reach the database and answer 500. The JSON API answers with
+    its validation error, naming the field.
+    """
+    from flask import abort, jsonify
+    from flask_babel import gettext as _
+
+    field = _nul_field()
+    if field is None:
+        return None
+    if request.path.startswith("/api/"):
+        message = _("The request contains a NUL character, which no text may contain.")
+        return jsonify({"error": {"code": "invalid", "message": message, "field": field}}), 400
+    abort(400)

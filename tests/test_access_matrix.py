@@ -9,6 +9,7 @@ from flask import url_for
 from app.auth.access import rule_for
 from tests.access_tables import (
     admin_processes,
+    api,
     assisted,
     assisted_admin,
     comments,
@@ -112,7 +113,7 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "report_id": 1, "token_id": 1, "service_code": "nothing", "unknown": "nothing", "fmt": "json",
                "proposal_id": 1}
 
-for _table in (proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities,
+for _table in (api, proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities,
                moderation, houses, verification, assisted, assisted_admin, kiosk):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)

@@ -8,11 +8,15 @@ from app import create_app
 from tests.conftest import login, make_config
 from tests.test_access_matrix import ACCESS, SAMPLE_ARGS
 
+#: Endpoints for programs, not browsers: no cookie session authorises them (a bearer token, an
+#: Open311 api_key, or the credentials in the request itself), so CSRF tokens do not apply.
+EXEMPT = {"api.create_report", "api.create_token", "open311.create_request", "api.support_proposal",
+          "api.withdraw_support", "api.flag_content", "api.create_comment", "api.join_pact", "api.leave_pact"}
+
 #: open311.not_found answers every method on unknown /open311/ paths; it changes nothing.
 STATE_CHANGING = sorted(
     endpoint for endpoint in ACCESS
-    if endpoint not in {"api.create_report", "api.create_token", "open311.create_request",
-                         "api.support_proposal", "api.withdraw_support", "api.flag_content"}
+    if endpoint not in EXEMPT
     and (endpoint != "static" and ACCESS[endpoint][1] == "POST" or endpoint in {
         "auth.register", "auth.login", "auth.forgot_password", "auth.reset_password", "auth.confirm_email",
         "account.profile", "account.change_password", "account.change_email", "account.confirm_email_change",
@@ -25,12 +29,6 @@ STATE_CHANGING = sorted(
 @pytest.fixture(scope="module")
 def csrf_app(database_url, tmp_path_factory):
     return create_app(make_config(database_url, tmp_path_factory.mktemp("csrf"), WTF_CSRF_ENABLED=True))
-
-
-#: Endpoints for programs, not browsers: no cookie session authorises them (a bearer token, an
-#: Open311 api_key, or the credentials in the request itself), so CSRF tokens do not apply.
-EXEMPT = {"api.create_report", "api.create_token", "open311.create_request", "api.support_proposal",
-          "api.withdraw_support", "api.flag_content"}
 
 
 def test_every_endpoint_accepting_post_is_covered(csrf_app):

@@ -98,7 +98,7 @@ add_schema("TokenRequest", {
     "required": ["email", "password"],
     "properties": {
         "email": {"type": "string", "format": "email"},
-        "password": {"type": "string", "format": "password"},
+        "password": {"type": "string", "format": "password", "minLength": 1},
         "name": {"type": "string", "maxLength": 80, "description": "What the token is for; shown on the profile page."},
     },
 })

@@ -35,6 +35,22 @@ def add_schema(name, schema):
     SCHEMAS[name] = schema
 
 
+#: Answers any operation may give: a malformed request (a NUL character anywhere), the rate limit.
+COMMON_RESPONSES = {
+    "400": {"description": "The request is malformed, or a parameter is invalid",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+    "429": {"description": "Too many requests: see the Retry-After header",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+}
+
+
+def _with_common_responses(operation):
+    responses = dict(operation.get("responses", {}))
+    for status, response in COMMON_RESPONSES.items():
+        responses.setdefault(status, response)
+    return {**operation, "responses": responses}
+
+
 def document():
     """The whole document, with the server URL from BASE_URL."""
     return {
@@ -47,7 +63,8 @@ def document():
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
         "servers": [{"url": current_app.config["BASE_URL"].rstrip("/") + "/api/v1"}],
-        "paths": {path: dict(ops) for path, ops in sorted(PATHS.items())},
+        "paths": {path: {method: _with_common_responses(op) for method, op in ops.items()}
+                  for path, ops in sorted(PATHS.items())},
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

@@ -11,20 +11,20 @@ import json
 
 from flask import jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.api import bp
-from app.api.auth import invalid, iso_utc
+from app.api.auth import ERROR, VALIDATION_ERROR, invalid, iso_utc, json_body
 from app.api.openapi import add_operation, add_schema
-from app.api.reports import DEFAULT_LIMIT, MAX_LIMIT, _absolute, _json, _limit, _query, decode_cursor
-from app.auth.access import public
+from app.api.reports import DEFAULT_LIMIT, MAX_LIMIT, _absolute, _json, _limit, _query, decode_cursor, district_arg
+from app.auth.access import api_user, public, token_required
 from app.errors import error_response
 from app.extensions import db
-from app.models.base import DomainError
+from app.models.base import DomainError, NotFound, PermissionDenied
 from app.models.commons import Commons, CommonsKind
-from app.models.pact import PUBLIC_STATUSES, Pact, PactKind, PactStatus, PartyKind, ReportReview
-from app.models.place import District
+from app.models.pact import PUBLIC_STATUSES, Pact, PactKind, PactStatus, PactVolunteer, PartyKind, ReportReview
+from app.pacts import services
 from app.pacts.registry import public_condition, verify_signatures
 
 #: Public statuses in the order of the procedure.
@@ -131,11 +131,7 @@ def list_query(args):
     if commons_kind:
         query = query.where(Commons.kind == CommonsKind(commons_kind))
     if args.get("district"):
-        number = args.get("district", type=int)
-        district_id = db.session.scalar(select(District.id).where(District.number == number)) if number else None
-        if district_id is None:
-            raise DomainError(_("There is no district %(number)s.", number=args["district"]), field="district")
-        query = query.where(Pact.district_id == district_id)
+        query = query.where(Pact.district_id == district_arg(args))
     if args.get("cursor"):
         changed_at, pact_id = decode_cursor(args["cursor"])
         query = query.where(or_(Pact.status_changed_at < changed_at,
@@ -270,4 +266,114 @@ add_operation("/pacts/{pact_id}", "get", {
     "parameters": [{"name": "pact_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
     "responses": {"200": {"description": "The pact", "content": _json("Pact")},
                   "404": {"description": "No such public pact", "content": _json("Error")}},
+})
+
+
+
+# --- volunteers: joinPact, leavePact ----------------------------------------------------------
+
+def _active_volunteers(pact_id):
+    return db.session.scalar(select(func.count(PactVolunteer.id)).where(
+        PactVolunteer.pact_id == pact_id, PactVolunteer.left_at.is_(None), PactVolunteer.removal_reason.is_(None)))
+
+
+def _is_volunteer(pact_id, user):
+    return db.session.scalar(select(PactVolunteer.id).where(
+        PactVolunteer.pact_id == pact_id, PactVolunteer.user_id == user.id, PactVolunteer.left_at.is_(None))) is not None
+
+
+def _volunteer_action(pact_id, act):
+    """``act(pact, user)`` on a public pact for the token's user: None when done (not committed yet), else the
+    JSON error (after a rollback)."""
+    pact = db.session.scalar(select(Pact).where(Pact.id == pact_id, public_condition()))
+    if pact is None:
+        return error_response(404, _("There is no such pact."), code="not_found")
+    try:
+        act(pact, api_user())
+    except NotFound as exc:
+        db.session.rollback()
+        return error_response(404, exc.message, code="not_found")
+    except PermissionDenied as exc:
+        db.session.rollback()
+        return error_response(403, exc.message, code="forbidden")
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.details.get("field") == "accept_rules":
+            return invalid(exc.message, "accept_rules")
+        return error_response(409, exc.message, code="not_allowed_now")
+    return None
+
+
+def _volunteer_state(pact_id, volunteer):
+    return {"volunteer": volunteer, "volunteers": _active_volunteers(pact_id)}
+
+
+@bp.route("/pacts/<int:pact_id>/volunteers", methods=["POST"])
+@token_required
+def join_pact(pact_id):
+    """Join an active pact as a volunteer, accepting its rules: 201 when new, 200 when already one."""
+    data = json_body()
+    if data is None:
+        return error_response(400, _("Send a JSON object with accept_rules."), code="bad_request")
+    if data.get("accept_rules") is not True:
+        return invalid(_("Accept the rules of the pact to join it."), "accept_rules")
+    already = _is_volunteer(pact_id, api_user())
+    error = _volunteer_action(pact_id, lambda pact, user: services.join_as_volunteer(pact, user, accept_rules=True))
+    if error is not None:
+        return error
+    db.session.commit()
+    return jsonify(_volunteer_state(pact_id, True)), 200 if already else 201
+
+
+@bp.route("/pacts/<int:pact_id>/volunteers", methods=["DELETE"])
+@token_required
+def leave_pact(pact_id):
+    """Stop being a volunteer of a pact (idempotent)."""
+    if not _is_volunteer(pact_id, api_user()):
+        if db.session.scalar(select(Pact.id).where(Pact.id == pact_id, public_condition())) is None:
+            return error_response(404, _("There is no such pact."), code="not_found")
+        return jsonify(_volunteer_state(pact_id, False))
+    error = _volunteer_action(pact_id, lambda pact, user: services.leave(pact, user))
+    if error is not None:
+        return error
+    db.session.commit()
+    return jsonify(_volunteer_state(pact_id, False))
+
+
+add_schema("VolunteerState", {
+    "type": "object", "required": ["volunteer", "volunteers"],
+    "properties": {"volunteer": {"type": "boolean", "description": "Whether the token's user is now a volunteer."},
+                   "volunteers": {"type": "integer", "minimum": 0, "description": "The pact's active volunteers."}},
+})
+add_schema("JoinPact", {
+    "type": "object", "required": ["accept_rules"],
+    "properties": {"accept_rules": {"type": "boolean", "const": True,
+                                    "description": "The volunteer accepts the pact's rules (must be true)."}},
+    "examples": [{"accept_rules": True}],
+})
+PACT_ID = {"name": "pact_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+add_operation("/pacts/{pact_id}/volunteers", "post", {
+    "operationId": "joinPact",
+    "summary": "Join an active pact as a volunteer (idempotent)",
+    "description": "Needs a bearer token of a citizen with a confirmed email address. Only while the pact is "
+                   "active; someone the proponents excluded cannot join again.",
+    "tags": ["pacts"],
+    "security": [{"bearerAuth": []}],
+    "parameters": [PACT_ID],
+    "requestBody": {"required": True, "content": _json("JoinPact")},
+    "responses": {"201": {"description": "Joined", "content": _json("VolunteerState")},
+                  "200": {"description": "Already a volunteer; nothing changed", "content": _json("VolunteerState")},
+                  "400": ERROR, "401": ERROR, "403": ERROR, "404": ERROR,
+                  "409": {"description": "Code `not_allowed_now`: the pact is not active", "content": _json("Error")},
+                  "422": VALIDATION_ERROR},
+})
+add_operation("/pacts/{pact_id}/volunteers", "delete", {
+    "operationId": "leavePact",
+    "summary": "Stop being a volunteer of a pact (idempotent)",
+    "tags": ["pacts"],
+    "security": [{"bearerAuth": []}],
+    "parameters": [PACT_ID],
+    "responses": {"200": {"description": "Not a volunteer (any more)", "content": _json("VolunteerState")},
+                  "401": ERROR, "403": ERROR, "404": ERROR,
+                  "409": {"description": "Code `not_allowed_now`", "content": _json("Error")}},
 })

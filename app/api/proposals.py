@@ -25,12 +25,13 @@ from app.api.reports import (
     _limit,
     _query,
     decode_cursor,
+    district_arg,
 )
 from app.auth.access import api_user, public, token_required
 from app.errors import error_response
 from app.extensions import db, limiter
 from app.models.base import DomainError, NotFound, PermissionDenied
-from app.models.place import Category, District
+from app.models.place import Category
 from app.models.proposal import Process, Proposal, ProposalStatus
 from app.moderation.limits import account_key
 from app.proposals import queries, services
@@ -102,11 +103,7 @@ def list_query(args):
                               field="status")
         query = query.where(Proposal.status == ProposalStatus(args["status"]))
     if args.get("district"):
-        number = args.get("district", type=int)
-        district_id = db.session.scalar(select(District.id).where(District.number == number)) if number else None
-        if district_id is None:
-            raise DomainError(_("There is no district %(number)s.", number=args["district"]), field="district")
-        query = query.where(Proposal.district_id == district_id)
+        query = query.where(Proposal.district_id == district_arg(args))
     if args.get("category"):
         category_id = db.session.scalar(select(Category.id).where(Category.slug == args["category"]))
         if category_id is None:

@@ -117,6 +117,20 @@ def _limit(value):
     return min(limit, MAX_LIMIT)
 
 
+def district_arg(args):
+    """The id of the district numbered ``district`` in the query string; DomainError if there is none.
+
+    The number is looked up only within an integer column's range: a longer number is no district.
+    """
+    number = args.get("district", type=int)
+    district_id = None
+    if number is not None and 0 < number < 2**31:
+        district_id = db.session.scalar(select(District.id).where(District.number == number))
+    if district_id is None:
+        raise DomainError(_("There is no district %(number)s.", number=args["district"]), field="district")
+    return district_id
+
+
 def list_query(args):
     """(query, limit) for listReports from the query string; DomainError naming a bad parameter."""
     status = args.get("status") or None
@@ -128,10 +142,7 @@ def list_query(args):
         if category_id is None:
             raise DomainError(_("There is no category %(slug)s.", slug=args["category"]), field="category")
     if args.get("district"):
-        number = args.get("district", type=int)
-        district_id = db.session.scalar(select(District.id).where(District.number == number)) if number else None
-        if district_id is None:
-            raise DomainError(_("There is no district %(number)s.", number=args["district"]), field="district")
+        district_id = district_arg(args)
     query = services.public_reports(status_group=status, category_id=category_id, district_id=district_id)
     if args.get("bbox"):
         try:
@@ -330,7 +341,7 @@ add_operation("/reports", "get", {
         _query("status", "Status group.", {"type": "string", "enum": ["open", "fixed", "closed"]}),
         _query("category", "Category slug.", {"type": "string"}),
         _query("district", "District number.", {"type": "integer"}),
-        _query("bbox", "minLon,minLat,maxLon,maxLat (WGS 84).", {"type": "string"}),
+        _query("bbox", "minLon,minLat,maxLon,maxLat (WGS 84).", {"type": "string", "pattern": geo.BBOX_PATTERN}),
         _query("limit", f"Page size, at most {MAX_LIMIT} (larger values are lowered).",
                {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}),
         _query("cursor", "next_cursor of the previous page.", {"type": "string"}),

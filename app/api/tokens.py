@@ -6,7 +6,7 @@ with HTML errors and the profile's layout), but belong to this feature, so they 
 """
 from datetime import timedelta
 
-from flask import flash, redirect, url_for
+from flask import flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -68,6 +68,7 @@ def user_for_bearer(request):
     token = usable_token(secret.strip(), now)
     if token is None or not token.user.is_active:
         return None
+    g.api_token_id = token.id  # the per-token rate limit's key (app.api.http)
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
         db.session.commit()

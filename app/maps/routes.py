@@ -6,6 +6,7 @@ from flask import current_app, render_template, request, url_for
 from app.api.openapi import add_operation, add_schema
 from app.auth.access import public
 from app.errors import error_response
+from app.geo import BBOX_PATTERN
 from app.maps import bp
 from app.maps.services import (
     MAX_BBOX_AREA,
@@ -196,7 +197,7 @@ add_operation("/map/features", "get", {
     "parameters": [
         {"name": "bbox", "in": "query", "required": True,
          "description": f"minLon,minLat,maxLon,maxLat in degrees; at most {MAX_BBOX_AREA:g} square degrees.",
-         "schema": {"type": "string", "examples": ["7.64,45.04,7.72,45.10"]}},
+         "schema": {"type": "string", "pattern": BBOX_PATTERN, "examples": ["7.64,45.04,7.72,45.10"]}},
         {"name": "zoom", "in": "query", "required": True, "description": "The map's zoom level.",
          "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ZOOM}},
         {"name": "layers", "in": "query", "required": False,

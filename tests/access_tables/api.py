@@ -1,0 +1,15 @@
+"""Access rows of the JSON API's catalogue, comments, volunteers and documentation (see __init__.py)."""
+ACCESS = {
+    "api.docs": ("public", "GET"),
+    "api.list_districts": ("public", "GET"),
+    "api.list_categories": ("public", "GET"),
+    "api.list_processes": ("public", "GET"),
+    "api.get_process": ("public", "GET"),
+    "api.list_houses": ("public", "GET"),
+    "api.get_house": ("public", "GET"),
+    "api.list_comments": ("public", "GET"),
+    "api.create_comment": ("token", "POST"),
+    "api.join_pact": ("token", "POST"),
+    "api.leave_pact": ("token", "DELETE"),
+}
+SAMPLE_ARGS = {"pact_id": 1}

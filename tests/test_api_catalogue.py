@@ -1,0 +1,161 @@
+"""JSON API v1: districts, categories, processes and houses; and what every API answer shares —
+ETags and 304s, CORS on reads only, the per-token rate limit, the documentation page."""
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from app.extensions import db, limiter
+from app.models.place import HouseHours, NeighbourhoodHouse
+from app.models.proposal import Process, ProposalStatus
+from app.seed.demo import seed_places
+from tests.conftest import make_config
+from tests.test_api_proposals import bearer, make_process, propose, token_for
+from tests.test_proposals import DAY
+
+P = ProposalStatus
+
+
+@pytest.fixture
+def author(make_user):
+    return make_user(verified=True, display_name="Rosa Bianchi")
+
+
+@pytest.fixture
+def city(app):
+    with app.app_context():
+        seed_places()
+        house = db.session.scalar(select(NeighbourhoodHouse).order_by(NeighbourhoodHouse.slug))
+        house.phone, house.email = "011 123456", "info@casa.example.org"
+        db.session.add(HouseHours(house_id=house.id, weekday=2, hours="9:00–13:00"))
+        db.session.commit()
+        return house.slug
+
+
+def test_districts_come_by_number_without_their_outlines(client, city):
+    items = client.get("/api/v1/districts").get_json()["items"]
+    assert [d["number"] for d in items] == list(range(1, 9))
+    assert set(items[0]) == {"number", "name"}
+
+
+def test_categories_name_their_department(client, city):
+    items = client.get("/api/v1/categories").get_json()["items"]
+    assert items and all(c["department"] and c["department"]["slug"] for c in items)
+    assert {"slug", "name_it", "name_en", "department"} == set(items[0])
+
+
+def test_houses_carry_public_contacts_and_hours_but_never_their_facilitators(client, city, make_user):
+    facilitator = make_user(roles=["facilitator"], email="facilitatrice.segreta@example.org",
+                            display_name="Facilitatrice Segreta")
+    with client.application.app_context():
+        house = db.session.scalar(select(NeighbourhoodHouse).where(NeighbourhoodHouse.slug == city))
+        house.facilitators.append(db.session.get(type(facilitator), facilitator.id))
+        db.session.commit()
+    listed = client.get("/api/v1/houses").get_json()["items"]
+    assert len(listed) == 9 and "upcoming_events" not in listed[0]
+    response = client.get(f"/api/v1/houses/{city}")
+    body = response.get_json()
+    assert body["phone"] == "011 123456" and body["email"] == "info@casa.example.org"
+    assert body["hours"] == [{"weekday": 2, "hours": "9:00–13:00"}]
+    assert body["upcoming_events"] == []
+    assert b"Segreta" not in response.data and b"facilitatrice" not in response.data
+    missing = client.get("/api/v1/houses/no-such-house")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
+
+
+def test_processes_count_public_proposals_only_and_name_the_current_phase(app, client, city, author):
+    slug, process_id = make_process(app, phases={"collection": (-10 * DAY, 10 * DAY)})
+    propose(app, process_id, author, title="Pubblica")
+    propose(app, process_id, author, title="Nascosta", hidden=True)
+    propose(app, process_id, author, title="Bozza", publish=False)
+    listed = client.get("/api/v1/processes").get_json()["items"]
+    assert [p["slug"] for p in listed] == [slug]
+    body = client.get(f"/api/v1/processes/{slug}").get_json()
+    assert body["proposal_count"] == 1
+    assert body["current_phase"] == "collection"
+    assert [p["kind"] for p in body["phases"]] == ["collection"]
+    assert body["proposals_url"].endswith(f"/api/v1/proposals?process={slug}")
+    assert client.get(f"/api/v1/proposals?process={slug}").get_json()["items"][0]["title"] == "Pubblica"
+    assert client.get("/api/v1/processes/nothing").status_code == 404
+    with app.app_context():
+        assert db.session.get(Process, process_id).slug == slug
+
+
+def test_a_list_answers_304_to_its_own_etag_until_it_changes(app, client, city, author):
+    first = client.get("/api/v1/districts")
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = client.get("/api/v1/districts", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    slug, process_id = make_process(app)
+    listing = client.get("/api/v1/processes")
+    propose(app, process_id, author)
+    changed = client.get("/api/v1/processes", headers={"If-None-Match": listing.headers["ETag"]})
+    assert changed.status_code == 200 and changed.get_json()["items"][0]["proposal_count"] == 1
+
+
+def test_reads_are_open_to_other_origins_and_writes_are_not(client, city):
+    read = client.get("/api/v1/districts", headers={"Origin": "https://dati.example.org"})
+    assert read.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in read.headers["Access-Control-Expose-Headers"]
+    assert read.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    preflight = client.open("/api/v1/reports", method="OPTIONS",
+                            headers={"Origin": "https://dati.example.org", "Access-Control-Request-Method": "GET",
+                                     "Access-Control-Request-Headers": "If-None-Match"})
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+    write = client.post("/api/v1/reports", json={}, headers={"Origin": "https://dati.example.org"})
+    assert "Access-Control-Allow-Origin" not in write.headers
+    private = client.get("/account/profile", headers={"Origin": "https://dati.example.org"})
+    assert "Access-Control-Allow-Origin" not in private.headers
+
+
+@pytest.fixture
+def limited(database_url, tmp_path_factory):
+    """An app with the API limits on: 3 per minute per token, 2 per minute without one."""
+    application = create_app(make_config(database_url, tmp_path_factory.mktemp("limited"), RATELIMIT_ENABLED=True,
+                                         API_RATE_LIMIT="3 per minute", API_RATE_LIMIT_ANONYMOUS="2 per minute"))
+    limiter.reset()
+    return application
+
+
+def test_the_rate_limit_counts_per_token_across_endpoints(limited, make_user):
+    client = limited.test_client()
+    one, other = make_user(), make_user()
+    secret, second = token_for(limited, one), token_for(limited, other)
+    statuses = [client.get(path, headers=bearer(secret)).status_code
+                for path in ("/api/v1/districts", "/api/v1/categories", "/api/v1/houses", "/api/v1/districts")]
+    assert statuses == [200, 200, 200, 429]
+    refused = client.get("/api/v1/processes", headers=bearer(secret))
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"]
+    # Another token has its own allowance; no token, the address's (smaller) one.
+    assert client.get("/api/v1/districts", headers=bearer(second)).status_code == 200
+    assert [client.get("/api/v1/districts").status_code for _ in range(3)] == [200, 200, 429]
+    # An invalid token is no way around the address's limit.
+    assert client.get("/api/v1/districts", headers=bearer("pzt_made-up")).status_code == 429
+
+
+def test_a_nul_character_is_a_validation_error_not_a_database_error(client, city):
+    response = client.get("/api/v1/proposals?category=a%00b")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {"code": "invalid", "field": "category",
+                                            "message": response.get_json()["error"]["message"]}
+    assert client.get("/reports?q=%00").status_code == 400
+
+
+def test_the_documentation_page_lists_every_operation_and_loads_swagger_ui(client):
+    page = client.get("/api/v1/docs?lang=en")
+    assert page.status_code == 200
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for ops in spec["paths"].values():
+        for op in ops.values():
+            assert f"<code>{op['operationId']}</code>" in page.text
+    assert "swagger-ui-bundle.js" in page.text and 'data-spec-url="/api/v1/openapi.json"' in page.text
+    assert "<script>" not in page.text  # the CSP forbids inline scripts: api-docs.js starts Swagger UI
+    assert client.get("/api/v1/docs").status_code == 200  # Italian
+
+
+def test_every_operation_documents_the_malformed_request_and_the_rate_limit(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for ops in spec["paths"].values():
+        for op in ops.values():
+            assert {"400", "429"} <= set(op["responses"]), op["operationId"]

@@ -159,3 +159,32 @@ def test_every_operation_documents_the_malformed_request_and_the_rate_limit(clie
     for ops in spec["paths"].values():
         for op in ops.values():
             assert {"400", "429"} <= set(op["responses"]), op["operationId"]
+
+
+def test_swagger_ui_is_pinned_with_sri_hashes_of_the_vendored_files(client, app, monkeypatch):
+    import base64
+    import hashlib
+    import json
+    import re
+    from pathlib import Path
+
+    from app.api.routes import SWAGGER_UI_VERSION
+
+    vendor = Path(app.root_path) / "static" / "vendor"
+    package = vendor / "node_modules" / "swagger-ui-dist"
+    assert (package / "swagger-ui-bundle.js").exists(), "Swagger UI is not vendored: run `make vendor`"
+    assert json.loads((vendor / "package.json").read_text())["dependencies"]["swagger-ui-dist"] == SWAGGER_UI_VERSION
+    assert json.loads((package / "package.json").read_text())["version"] == SWAGGER_UI_VERSION
+    monkeypatch.setitem(app.config, "LEAFLET_LOCAL", False)
+    page = client.get("/api/v1/docs").text
+    tags = re.findall(r'(?:src|href)="https://unpkg\.com/swagger-ui-dist@([^/"]+)/([^"]+)" integrity="([^"]+)"', page)
+    assert {file for _v, file, _i in tags} == {"swagger-ui-bundle.js", "swagger-ui.css"}
+    for version, file, integrity in tags:
+        assert version == SWAGGER_UI_VERSION
+        assert integrity == "sha384-" + base64.b64encode(hashlib.sha384((package / file).read_bytes()).digest()).decode()
+    monkeypatch.setitem(app.config, "LEAFLET_LOCAL", True)
+    local = client.get("/api/v1/docs").text
+    assert "unpkg.com" not in local
+    for path in re.findall(r'(?:src|href)="(/static/vendor/node_modules/swagger-ui-dist/[^"]+)"', local):
+        assert client.get(path).status_code == 200
+    assert client.get("/static/vendor/node_modules/swagger-ui-dist/index.html").status_code == 404

@@ -11,5 +11,9 @@ ACCESS = {
     "api.create_comment": ("token", "POST"),
     "api.join_pact": ("token", "POST"),
     "api.leave_pact": ("token", "DELETE"),
+    "api.list_debates": ("public", "GET"),
+    "api.get_debate": ("public", "GET"),
+    "api.list_events": ("public", "GET"),
+    "api.get_event": ("public", "GET"),
 }
-SAMPLE_ARGS = {"pact_id": 1}
+SAMPLE_ARGS = {"pact_id": 1, "debate_id": 1, "event_id": 1}

@@ -121,12 +121,13 @@ def _register_blueprints(app):
         proposals,
         reports,
         reviews,
+        statistics,
         verification,
     )
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
                    reviews, comments, debates, commons, pacts, opportunities, moderation,
-                   houses, verification, assisted, assisted_admin, kiosk):
+                   houses, verification, assisted, assisted_admin, kiosk, statistics):
         app.register_blueprint(module.bp)
 
 

@@ -121,13 +121,15 @@ def _register_blueprints(app):
         proposals,
         reports,
         reviews,
+        search,
         statistics,
         verification,
     )
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
                    reviews, comments, debates, commons, pacts, opportunities, moderation,
-                   houses, verification, assisted, assisted_admin, kiosk, statistics):
+                   houses, verification, assisted, assisted_admin, kiosk, statistics,
+                   search):
         app.register_blueprint(module.bp)
 
 
@@ -209,8 +211,9 @@ def _register_cli(app):
     from app.notifications.cli import notifications_cli
     from app.proposals.cli import proposals_cli
     from app.reports.cli import reports_cli
+    from app.search.cli import search_cli
     from app.seed.cli import seed_cli
 
     for group in (users_cli, audit_cli, mail_cli, notifications_cli, seed_cli, api_keys_cli, reports_cli,
-                  proposals_cli, moderation_cli, events_cli):
+                  proposals_cli, moderation_cli, events_cli, search_cli):
         app.cli.add_command(group)

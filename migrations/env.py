@@ -101,6 +101,9 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    # The search index's engine-specific objects (FTS5 table, tsvector column) are not in the models.
+    from app.search.schema import include_name
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

@@ -23,6 +23,7 @@ from tests.access_tables import (
     pacts_office,
     proposal_authoring,
     reviews,
+    search,
     statistics,
     verification,
 )
@@ -115,7 +116,8 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "proposal_id": 1}
 
 for _table in (api, proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities,
-               moderation, houses, verification, assisted, assisted_admin, kiosk, statistics):
+               moderation, houses, verification, assisted, assisted_admin, kiosk, statistics,
+               search):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)
     SAMPLE_ARGS.update(_table.SAMPLE_ARGS)

@@ -89,6 +89,7 @@ SIDE_TABLES = frozenset({
     "report_updates",  # a report's timeline starts with its creation
     "moderation_cases",  # a flag opens (or joins) the case of the flagged item
     "pact_parties", "pact_status_changes", "pact_support_items",  # parts of a pact proposal and its history
+    "search_documents",  # the search index row of a new public item
 })
 
 

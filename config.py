@@ -205,6 +205,12 @@ class Config:
     DOCUMENT_MAX_PAGES = int(os.environ.get("DOCUMENT_MAX_PAGES", "50"))
     DOCUMENTS_PER_ITEM = int(os.environ.get("DOCUMENTS_PER_ITEM", "3"))
 
+    # Open data (app/opendata) and feeds (app/feeds): the licence every export and feed is published under.
+    OPEN_DATA_LICENCE = os.environ.get("OPEN_DATA_LICENCE", "CC BY 4.0")
+    OPEN_DATA_LICENCE_URL = os.environ.get("OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/")
+    #: Whom re-users credit ("Fonte: …").
+    OPEN_DATA_ATTRIBUTION = os.environ.get("OPEN_DATA_ATTRIBUTION", "Città di Torino – Piazza")
+
     @staticmethod
     def check(config):
         """Refuse configurations that must never run (see ProductionConfig)."""

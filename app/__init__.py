@@ -108,6 +108,7 @@ def _register_blueprints(app):
         comments,
         commons,
         debates,
+        feeds,
         houses,
         kiosk,
         main,
@@ -116,6 +117,7 @@ def _register_blueprints(app):
         moderation,
         notifications,
         open311,
+        opendata,
         opportunities,
         pacts,
         proposals,
@@ -128,7 +130,7 @@ def _register_blueprints(app):
 
     for module in (main, auth, account, notifications, admin, api, maps, media, open311, reports, proposals,
                    reviews, comments, debates, commons, pacts, opportunities, moderation,
-                   houses, verification, assisted, assisted_admin, kiosk, statistics,
+                   houses, verification, assisted, assisted_admin, kiosk, opendata, feeds, statistics,
                    search):
         app.register_blueprint(module.bp)
 
@@ -209,11 +211,12 @@ def _register_cli(app):
     from app.mail.cli import mail_cli
     from app.moderation.cli import moderation_cli
     from app.notifications.cli import notifications_cli
+    from app.opendata.cli import export_cli
     from app.proposals.cli import proposals_cli
     from app.reports.cli import reports_cli
     from app.search.cli import search_cli
     from app.seed.cli import seed_cli
 
     for group in (users_cli, audit_cli, mail_cli, notifications_cli, seed_cli, api_keys_cli, reports_cli,
-                  proposals_cli, moderation_cli, events_cli, search_cli):
+                  proposals_cli, moderation_cli, events_cli, export_cli, search_cli):
         app.cli.add_command(group)

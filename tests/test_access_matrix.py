@@ -18,6 +18,7 @@ from tests.access_tables import (
     houses,
     kiosk,
     moderation,
+    opendata,
     opportunities,
     pacts,
     pacts_office,
@@ -116,7 +117,7 @@ SAMPLE_ARGS = {"filename": "css/piazza.css", "token": "not-a-real-token", "user_
                "proposal_id": 1}
 
 for _table in (api, proposal_authoring, reviews, comments, debates, admin_processes, commons, pacts, pacts_office, opportunities,
-               moderation, houses, verification, assisted, assisted_admin, kiosk, statistics,
+               moderation, houses, verification, assisted, assisted_admin, kiosk, statistics, opendata,
                search):
     assert not set(_table.ACCESS) & set(ACCESS), f"{_table.__name__} repeats rows"
     ACCESS.update(_table.ACCESS)

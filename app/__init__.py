@@ -147,6 +147,7 @@ def _register_hooks(app):
         remember_language,
         restrict_vendor_files,
         security_headers,
+        this_page_in,
     )
     from app.labels import (
         commons_kind_label,
@@ -163,7 +164,7 @@ def _register_hooks(app):
     from app.notifications.services import unread_count
 
     # Globals (not context processors) so that imported macros see them too.
-    app.jinja_env.globals.update(role_label=role_label, report_status_label=report_status_label,
+    app.jinja_env.globals.update(this_page_in=this_page_in, role_label=role_label, report_status_label=report_status_label,
                                  supports_text=supports_text, phase_end_label=phase_end_label,
                                  commons_kind_label=commons_kind_label,
                                  organisation_kind_label=organisation_kind_label,

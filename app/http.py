@@ -256,3 +256,12 @@ def refuse_nul_characters():
         message = _("The request contains a NUL character, which no text may contain.")
         return jsonify({"error": {"code": "invalid", "message": message, "field": field}}), 400
     abort(400)
+
+
+def this_page_in(language):
+    """The current page's address with ``lang`` set to ``language``, keeping the other query
+    arguments (a search, its filters, the page): switching language must not lose what was asked."""
+    from urllib.parse import urlencode
+
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", language)]
+    return f"{request.path}?{urlencode(args)}"

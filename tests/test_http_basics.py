@@ -195,3 +195,10 @@ def test_list_filters_name_categories_in_the_visitors_language(app, client, path
     assert "Street lighting" in english and "Illuminazione pubblica" not in english
     italian = client.get(f"{path}?lang=it").get_data(as_text=True)
     assert "Illuminazione pubblica" in italian
+
+
+def test_the_language_switch_keeps_the_query(client):
+    page = client.get("/search?q=citt%C3%A0&kind=report&lang=it").text
+    assert 'href="/search?q=citt%C3%A0&amp;kind=report&amp;lang=en"' in page
+    english = client.get("/search?q=citt%C3%A0&kind=report&lang=en").text
+    assert 'href="/search?q=citt%C3%A0&amp;kind=report&amp;lang=it"' in english

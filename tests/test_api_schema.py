@@ -28,7 +28,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 CONTRACT = {"createToken", "listProposals", "getProposal", "supportProposal", "withdrawSupport", "listReports",
             "getReport", "createReport", "listPacts", "getPact", "flagContent", "mapFeatures", "listDistricts",
             "listCategories", "listProcesses", "getProcess", "listHouses", "getHouse", "listComments",
-            "createComment", "joinPact", "leavePact", "listDebates", "getDebate", "listEvents", "getEvent"}
+            "createComment", "joinPact", "leavePact", "listDebates", "getDebate", "listEvents", "getEvent",
+            "getStatistics", "getStatisticsChart"}
 
 
 @pytest.fixture

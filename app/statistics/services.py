@@ -40,11 +40,8 @@ from app.models.proposal import ProposalStatus as P
 from app.models.report import Report, ReportStatus
 from app.models.user import Department, Role
 from app.pacts.registry import public_condition as pact_is_public
+from app.statistics.names import CHARTS, KINDS  # noqa: F401  (part of this module's interface)
 
-#: The charts of the page, in page order; each has ``/statistics/<name>.csv`` and ``.json``.
-CHARTS = ("participation", "districts", "categories", "funnel", "resolution", "pacts", "houses", "assisted_sessions")
-#: The kinds of participation counted per month and per district.
-KINDS = ("reports", "proposals", "supports", "comments", "signatures")
 #: The proposal funnel's steps: how many proposals ever reached each.
 FUNNEL = (P.published, P.threshold_reached, P.accepted, P.completed)
 TIMEZONE = "Europe/Rome"

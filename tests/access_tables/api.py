@@ -15,5 +15,7 @@ ACCESS = {
     "api.get_debate": ("public", "GET"),
     "api.list_events": ("public", "GET"),
     "api.get_event": ("public", "GET"),
+    "api.get_statistics": ("public", "GET"),
+    "api.get_statistics_chart": ("public", "GET"),
 }
-SAMPLE_ARGS = {"pact_id": 1, "debate_id": 1, "event_id": 1}
+SAMPLE_ARGS = {"pact_id": 1, "debate_id": 1, "event_id": 1, "chart": "funnel"}

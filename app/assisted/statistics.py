@@ -18,7 +18,7 @@ from app.models.assisted import AssistedAction, AssistedSession
 from app.models.base import utcnow
 from app.models.discussion import Comment, Debate
 from app.models.place import District, NeighbourhoodHouse
-from app.models.proposal import Proposal, Support
+from app.models.proposal import Proposal, ProposalStatus, Support
 from app.models.report import Report
 from app.models.user import User
 
@@ -226,7 +226,8 @@ def _comments_by_district(window):
         .outerjoin(on_proposal, and_(Comment.target_type == "proposal", on_proposal.id == Comment.target_id)) \
         .outerjoin(on_debate, and_(Comment.target_type == "debate", on_debate.id == Comment.target_id)) \
         .outerjoin(AssistedAction, _provenance("comments", Comment.id)) \
-        .where(window.contains(Comment.created_at), Comment.hidden_at.is_(None)).subquery()
+        .where(window.contains(Comment.created_at), Comment.hidden_at.is_(None), Comment.deleted_at.is_(None)) \
+        .subquery()
     rows = db.session.execute(select(inner.c.district_id, func.count(inner.c.comment_id), func.count(inner.c.action_id))
                               .where(inner.c.district_id.is_not(None)).group_by(inner.c.district_id))
     return {d: (assisted, total) for d, total, assisted in rows}
@@ -239,9 +240,11 @@ def district_shares(now=None):
         "reports": _by_district(Report.district_id, Report.id, "reports",
                                 window.contains(Report.created_at), Report.hidden_at.is_(None)),
         "proposals": _by_district(Proposal.district_id, Proposal.id, "proposals",
-                                  window.contains(Proposal.created_at), Proposal.hidden_at.is_(None)),
+                                  window.contains(Proposal.created_at), Proposal.hidden_at.is_(None),
+                                  Proposal.status != ProposalStatus.draft),
+        # Supports of a proposal that is hidden are not public participation any more (nor its draft).
         "supports": _by_district(Proposal.district_id, Support.id, "supports", window.contains(Support.created_at),
-                                 joins=[(Proposal, Proposal.id == Support.proposal_id)]),
+                                 Proposal.hidden_at.is_(None), joins=[(Proposal, Proposal.id == Support.proposal_id)]),
         "comments": _comments_by_district(window),
     }
     districts = db.session.execute(select(District.id, District.number, District.name).order_by(District.number)).all()

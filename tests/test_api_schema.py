@@ -29,7 +29,7 @@ CONTRACT = {"createToken", "listProposals", "getProposal", "supportProposal", "w
             "getReport", "createReport", "listPacts", "getPact", "flagContent", "mapFeatures", "listDistricts",
             "listCategories", "listProcesses", "getProcess", "listHouses", "getHouse", "listComments",
             "createComment", "joinPact", "leavePact", "listDebates", "getDebate", "listEvents", "getEvent",
-            "getStatistics", "getStatisticsChart"}
+            "getStatistics", "getStatisticsChart", "searchAll"}
 
 
 @pytest.fixture

@@ -17,5 +17,6 @@ ACCESS = {
     "api.get_event": ("public", "GET"),
     "api.get_statistics": ("public", "GET"),
     "api.get_statistics_chart": ("public", "GET"),
+    "api.search_all": ("public", "GET"),
 }
 SAMPLE_ARGS = {"pact_id": 1, "debate_id": 1, "event_id": 1, "chart": "funnel"}

@@ -210,6 +210,8 @@ class Config:
     OPEN_DATA_LICENCE_URL = os.environ.get("OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/")
     #: Whom re-users credit ("Fonte: …").
     OPEN_DATA_ATTRIBUTION = os.environ.get("OPEN_DATA_ATTRIBUTION", "Città di Torino – Piazza")
+    #: How long a worker reuses the figures of /statistics (app/statistics/services.py); 0 computes every time.
+    STATISTICS_CACHE_SECONDS = int(os.environ.get("STATISTICS_CACHE_SECONDS", "300"))
 
     @staticmethod
     def check(config):
@@ -233,6 +235,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    STATISTICS_CACHE_SECONDS = 0
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1

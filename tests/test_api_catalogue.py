@@ -188,3 +188,21 @@ def test_swagger_ui_is_pinned_with_sri_hashes_of_the_vendored_files(client, app,
     for path in re.findall(r'(?:src|href)="(/static/vendor/node_modules/swagger-ui-dist/[^"]+)"', local):
         assert client.get(path).status_code == 200
     assert client.get("/static/vendor/node_modules/swagger-ui-dist/index.html").status_code == 404
+
+
+def test_every_example_in_the_document_is_valid_against_its_schema(client):
+    import jsonschema_rs
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    checked = 0
+    for name, schema in schemas.items():
+        for example in schema.get("examples", []):
+            root = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                    "$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+            errors = [e.message for e in jsonschema_rs.validator_for(root).iter_errors(example)]
+            assert errors == [], f"{name}: {errors}"
+            checked += 1
+    assert checked >= 15
+    for name in ("Report", "Proposal", "PactSummary", "Process", "Event", "Error", "ValidationError", "Token"):
+        assert schemas[name].get("examples"), name

@@ -35,6 +35,19 @@ def add_schema(name, schema):
     SCHEMAS[name] = schema
 
 
+#: name -> examples of that schema (app/api/examples.py), added to the document when it is built.
+EXAMPLES = {}
+
+
+def add_examples(name, *examples):
+    EXAMPLES.setdefault(name, []).extend(examples)
+
+
+def _schemas():
+    return {name: ({**schema, "examples": schema.get("examples", []) + EXAMPLES[name]} if name in EXAMPLES else schema)
+            for name, schema in SCHEMAS.items()}
+
+
 #: Answers any operation may give: a malformed request (a NUL character anywhere), the rate limit.
 COMMON_RESPONSES = {
     "400": {"description": "The request is malformed, or a parameter is invalid",
@@ -66,7 +79,7 @@ def document():
         "paths": {path: {method: _with_common_responses(op) for method, op in ops.items()}
                   for path, ops in sorted(PATHS.items())},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": _schemas(),
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             "responses": {
                 "Error": {

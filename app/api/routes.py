@@ -28,4 +28,4 @@ def docs():
                            openapi_url=url_for("api.openapi"), open311_url=url_for("open311.discovery", fmt="json"))
 
 
-from app.api import auth, catalogue, comments, debates, flags, http, search, statistics, pacts, proposals, reports, tokens  # noqa: E402,F401  (their routes and OpenAPI operations)
+from app.api import auth, catalogue, comments, debates, examples, flags, http, search, statistics, pacts, proposals, reports, tokens  # noqa: E402,F401  (their routes and OpenAPI operations)

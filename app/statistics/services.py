@@ -400,7 +400,7 @@ _cache_lock = threading.Lock()
 
 def _cache_seconds():
     """How long computed figures are reused (STATISTICS_CACHE_SECONDS; off under testing)."""
-    return current_app.config.get("STATISTICS_CACHE_SECONDS", 0 if current_app.testing else 300)
+    return current_app.config["STATISTICS_CACHE_SECONDS"]
 
 
 def _cached(key, compute):

@@ -176,3 +176,15 @@ def test_an_empty_database_shows_no_data_pictures(client):
 
 def test_the_footer_links_to_the_dashboard(client):
     assert 'href="/statistics"' in client.get("/").text
+
+
+def test_the_monthly_table_shows_each_months_own_figures(client, app, world):
+    page = client.get("/statistics?lang=en").text
+    html = page[page.index('id="participation"'):page.index('id="districts"')]
+    figures = _figures(app, "participation", locale="en")
+    rows = dict(re.findall(r'<tr data-month="([0-9-]+)">(.*?)</tr>', html, re.S))
+    assert list(rows) == figures["months"]
+    for i, month in enumerate(figures["months"]):
+        cells = [c.replace(",", "") for c in re.findall(r"<td [^>]*>([^<]*)</td>", rows[month])]
+        assert cells == [str(figures["series"][kind][i]) for kind in services.KINDS], month
+    assert len({tuple(re.findall(r"<td [^>]*>([^<]*)</td>", r)) for r in rows.values()}) > 1

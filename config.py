@@ -210,6 +210,8 @@ class Config:
     OPEN_DATA_LICENCE_URL = os.environ.get("OPEN_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/")
     #: Whom re-users credit ("Fonte: …").
     OPEN_DATA_ATTRIBUTION = os.environ.get("OPEN_DATA_ATTRIBUTION", "Città di Torino – Piazza")
+    #: Open data downloads per address (each one streams a whole dataset inside a read snapshot).
+    OPEN_DATA_DOWNLOAD_LIMIT = os.environ.get("OPEN_DATA_DOWNLOAD_LIMIT", "30 per minute;300 per day")
     #: How long a worker reuses the figures of /statistics (app/statistics/services.py); 0 computes every time.
     STATISTICS_CACHE_SECONDS = int(os.environ.get("STATISTICS_CACHE_SECONDS", "300"))
 

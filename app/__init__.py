@@ -90,6 +90,8 @@ class DatabaseIdConverter(IntegerConverter):
     def to_python(self, value):
         # Refusing the value (ValidationError) would let Werkzeug go on to the same path's rules for
         # other methods and answer 405 ("use POST") for an id that simply does not exist.
+        if len(value) > 10:  # longer than 2**31 - 1 (and int() of thousands of digits is refused)
+            return self.NO_ROW
         number = int(value)
         if number < self.min or number > self.max:
             return self.NO_ROW

@@ -210,13 +210,28 @@ def show_domain_error(form, exc, default=None, aliases=None):
 
 
 def _has_nul(value):
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    """Whether a string, or any key or string inside a JSON value, holds a NUL (no recursion: a
+    deeply nested body must not exhaust the stack)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
+
+
+def request_json():
+    """The request's parsed JSON body, or None when it is missing, malformed or nested too deeply."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 def _nul_field():
@@ -232,7 +247,7 @@ def _nul_field():
                 if _has_nul(key) or _has_nul(value):
                     return key.replace("\x00", "")
         if request.is_json:
-            data = request.get_json(silent=True)
+            data = request_json()
             if _has_nul(data):
                 keys = [k for k, v in data.items() if _has_nul(k) or _has_nul(v)] if isinstance(data, dict) else []
                 return keys[0].replace("\x00", "") if keys else "body"
@@ -261,7 +276,8 @@ def refuse_nul_characters():
 def this_page_in(language):
     """The current page's address with ``lang`` set to ``language``, keeping the other query
     arguments (a search, its filters, the page): switching language must not lose what was asked."""
-    from urllib.parse import urlencode
+    from urllib.parse import quote, urlencode
 
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", language)]
-    return f"{request.path}?{urlencode(args)}"
+    # Quoted: a path like "/\evil.example" must stay a path here, never read as "//evil.example".
+    return f"{request.script_root}{quote(request.path)}?{urlencode(args)}"

@@ -206,3 +206,55 @@ def test_every_example_in_the_document_is_valid_against_its_schema(client):
     assert checked >= 15
     for name in ("Report", "Proposal", "PactSummary", "Process", "Event", "Error", "ValidationError", "Token"):
         assert schemas[name].get("examples"), name
+
+
+def _b64(text):
+    import base64
+
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+CRAFTED_CURSORS = [_b64("9223372036854775808"), _b64('["2026-01-01T00:00:00+00:00", 100000000000000000000]'),
+                   _b64('["0001-01-01T00:00:00+14:00", 1]'), _b64("[" * 1500), "A" * 5000, _b64('["x", 1]')]
+
+
+@pytest.mark.parametrize("cursor", CRAFTED_CURSORS)
+@pytest.mark.parametrize("path", ["/api/v1/reports", "/api/v1/proposals", "/api/v1/pacts", "/api/v1/debates",
+                                  "/api/v1/events"])
+def test_a_crafted_cursor_is_a_validation_error_on_every_list(client, path, cursor):
+    response = client.get(path, query_string={"cursor": cursor})
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "cursor"
+
+
+@pytest.mark.parametrize("cursor", CRAFTED_CURSORS)
+def test_a_crafted_comment_cursor_is_a_validation_error(app, client, city, author, cursor):
+    _slug, process_id = make_process(app)
+    proposal_id = propose(app, process_id, author)
+    response = client.get(f"/api/v1/comments/proposal/{proposal_id}", query_string={"cursor": cursor})
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "cursor"
+
+
+@pytest.mark.parametrize("body", ["[" * 330 + "]" * 330, '{"a":' * 400 + "1" + "}" * 400,
+                                  "[" * 3000 + "]" * 3000])
+def test_deeply_nested_json_is_refused_not_a_server_error(client, body):
+    response = client.post("/api/v1/tokens", data=body, content_type="application/json")
+    assert response.status_code in (400, 422) and response.get_json()["error"]["code"] in ("bad_request", "invalid")
+
+
+def test_an_id_of_thousands_of_digits_is_simply_not_found(client):
+    assert client.get("/reports/" + "9" * 5000).status_code == 404
+    assert client.get("/api/v1/debates/" + "9" * 5000).status_code == 404
+
+
+def test_all_tokens_of_an_account_share_its_allowance(limited, make_user):
+    client = limited.test_client()
+    user = make_user()
+    tokens = [token_for(limited, user) for _ in range(3)]
+    statuses = [client.get("/api/v1/districts", headers=bearer(t)).status_code for t in tokens + tokens[:1]]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_the_language_switch_never_links_off_site(client):
+    page = client.get("/%5Cevil.example/x").text
+    assert 'href="/%5Cevil.example/x?lang=en"' in page
+    assert 'href="/\\evil.example' not in page

@@ -79,3 +79,30 @@ def test_events_come_soonest_first_with_places_left_but_never_who_registered(app
     for bad in ("kind=party", "house=nowhere", "district=0", "cursor=xyz"):
         refused = client.get(f"/api/v1/events?{bad}")
         assert refused.status_code == 400 and refused.get_json()["error"]["field"] == bad.split("=")[0]
+
+
+def test_a_debate_names_only_a_public_proposal_and_an_event_only_a_visible_organisation(app, client, city,
+                                                                                         make_user):
+    from app.models.commons import Organisation, OrganisationKind
+    from app.models.proposal import Proposal, ProposalStatus
+    from tests.test_proposals import build_process
+
+    author = make_user()
+    with app.app_context():
+        process = build_process()
+        draft = Proposal(process_id=process.id, title="Bozza", body="x", status=ProposalStatus.draft,
+                         author_id=author.id)
+        db.session.add(draft)
+        db.session.flush()
+        db.session.add(Debate(author_id=author.id, title="Diventata bozza", body="x", proposal_id=draft.id))
+        organisation = Organisation(name="Associazione Nascosta", kind=OrganisationKind.association,
+                                    hidden_at=utcnow())
+        db.session.add(organisation)
+        db.session.flush()
+        now = utcnow()
+        db.session.add(Event(organisation_id=organisation.id, kind=EventKind.assembly, title="Assemblea",
+                             starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=1, hours=1)))
+        db.session.commit()
+    assert client.get("/api/v1/debates").get_json()["items"][0]["proposal_id"] is None
+    events = client.get("/api/v1/events")
+    assert events.get_json()["items"][0]["organisation"] is None and b"Nascosta" not in events.data

@@ -775,3 +775,24 @@ def test_process_exports_cover_every_process_even_empty_ones(app, city, tmp_path
     entry = next(e for e in manifest["datasets"] if e["name"] == "process-vuoto-2027-proposals")
     assert entry["rows"] == 0 and entry["scope"] == {"process": "vuoto-2027"}
     assert (tmp_path / "out" / "process-vuoto-2027-proposals.csv").read_bytes().count(b"\r\n") == 1
+
+
+def test_downloads_are_limited_per_address(database_url, tmp_path_factory):
+    from app import create_app
+    from app.extensions import limiter
+    from tests.conftest import make_config
+
+    limited = create_app(make_config(database_url, tmp_path_factory.mktemp("od-limited"), RATELIMIT_ENABLED=True,
+                                     OPEN_DATA_DOWNLOAD_LIMIT="2 per minute"))
+    limiter.reset()
+    client = limited.test_client()
+    statuses = [client.get(path).status_code for path in
+                ("/open-data/houses.csv", "/open-data/houses.geojson", "/open-data/houses.csv")]
+    assert statuses == [200, 200, 429]
+    assert client.get("/open-data").status_code == 200  # the dictionary page is not a download
+
+
+def test_statistics_json_names_its_page_on_base_url_not_the_host_header(client):
+    body = client.get("/statistics/funnel.json", headers={"Host": "evil.example"}).get_json()
+    assert body["page"].startswith(client.application.config["BASE_URL"].rstrip("/") + "/statistics")
+    assert "evil.example" not in body["page"]

@@ -43,7 +43,9 @@ def iso_utc(value):
 
 def json_body():
     """The request's JSON object, or None if the body is not one."""
-    data = request.get_json(silent=True)
+    from app.http import request_json
+
+    data = request_json()
     return data if isinstance(data, dict) else None
 
 

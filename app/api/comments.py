@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from app.api import bp
 from app.api.auth import ERROR, VALIDATION_ERROR, invalid, iso_utc, json_body
 from app.api.openapi import add_operation, add_schema
-from app.api.reports import DEFAULT_LIMIT, MAX_LIMIT, _absolute, _json, _limit, _query
+from app.api.reports import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, _absolute, _json, _limit, _query
 from app.auth.access import api_user, public, token_required
 from app.comments import services
 from app.errors import error_response
@@ -60,8 +60,10 @@ def _cursor(comment_id):
 
 def _after(cursor):
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
         value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii"))
-        if value < 0:
+        if not 0 <= value < 2**31:
             raise ValueError
         return value
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -55,7 +55,8 @@ def debate_json(debate):
         "comment_count": debate.comment_count,
         "created_at": iso_utc(debate.created_at),
         "edited_at": iso_utc(debate.edited_at),
-        "proposal_id": debate.proposal_id,
+        # Only when that proposal is public: a draft or hidden one is nobody else's business.
+        "proposal_id": debate.proposal_id if debate.proposal is not None and debate.proposal.is_public else None,
         "url": _absolute(url_for("debates.detail", debate_id=debate.id)),
         "comments_url": _absolute(url_for("api.list_comments", target_type="debate", target_id=debate.id)),
     }
@@ -124,7 +125,8 @@ def event_json(event, registered):
         "lon": lon,
         "district": _district(event.district),
         "house": {"slug": house.slug, "name": house.name} if house is not None else None,
-        "organisation": event.organisation.name if event.organisation is not None else None,
+        "organisation": (event.organisation.name if event.organisation is not None
+                         and event.organisation.hidden_at is None else None),
         "capacity": event.capacity,
         "places_left": max(event.capacity - registered, 0) if event.capacity is not None else None,
         "takes_registrations": houses.takes_registrations(event),

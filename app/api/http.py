@@ -1,7 +1,8 @@
 """HTTP behaviour shared by every JSON API v1 endpoint: rate limits per token, conditional GETs, CORS.
 
-- **Rate limits**: every API request counts against ``API_RATE_LIMIT`` per bearer token when it
-  carries a valid one, else against ``API_RATE_LIMIT_ANONYMOUS`` per address. Endpoints keep their
+- **Rate limits**: every API request counts against ``API_RATE_LIMIT`` per account when it carries
+  a valid bearer token (all of that account's tokens share it), else against
+  ``API_RATE_LIMIT_ANONYMOUS`` per address. Endpoints keep their
   own stricter limits (createToken per address and account, writes per account).
 - **Conditional GETs**: a successful GET answers with a strong ``ETag`` of its body and
   ``Cache-Control: no-cache`` (a cache may keep it but must revalidate), and ``If-None-Match``
@@ -24,15 +25,18 @@ CORS_EXPOSE_HEADERS = ("ETag, Link, Retry-After, X-RateLimit-Limit, X-RateLimit-
 
 
 def rate_key():
-    """The token's bucket for a request with a valid bearer token, else the address's."""
-    if request.headers.get("Authorization") and api_user() is not None and g.get("api_token_id"):
-        return f"api-token:{g.api_token_id}"
+    """The bucket of the token's account for a request with a valid bearer token, else the address's.
+
+    Per account, not per token: minting more tokens must not multiply anyone's allowance.
+    """
+    if request.headers.get("Authorization") and api_user() is not None and g.get("api_token_user_id"):
+        return f"api-account:{g.api_token_user_id}"
     return f"api-address:{get_remote_address()}"
 
 
 def rate_limit():
     """The limit string of the request's bucket (per token or per address)."""
-    if rate_key().startswith("api-token:"):
+    if rate_key().startswith("api-account:"):
         return current_app.config["API_RATE_LIMIT"]
     return current_app.config["API_RATE_LIMIT_ANONYMOUS"]
 

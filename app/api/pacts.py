@@ -39,7 +39,8 @@ def _party_json(party):
     if party.kind == PartyKind.city:
         return {"kind": "city", "name": "Città di Torino", "organisation_kind": None}
     if party.organisation is not None:
-        return {"kind": "organisation", "name": party.organisation.name,
+        hidden = party.organisation.hidden_at is not None
+        return {"kind": "organisation", "name": None if hidden else party.organisation.name,
                 "organisation_kind": party.organisation.kind.value}
     user = party.user
     name = user.display_name if user is not None and user.deleted_at is None else None
@@ -56,10 +57,12 @@ def pact_summary_json(pact):
         "title": pact.title,
         "status": pact.status.value,
         "kind": pact.kind.value if pact.kind else None,
-        "commons": {"id": commons.id, "name": commons.name, "kind": commons.kind.value,
-                    "lat": commons.lat, "lon": commons.lon},
+        # A commons or an organisation hidden by moderation keeps its place, not its name or location.
+        "commons": ({"id": commons.id, "name": commons.name, "kind": commons.kind.value,
+                     "lat": commons.lat, "lon": commons.lon} if commons.hidden_at is None else
+                    {"id": commons.id, "name": None, "kind": commons.kind.value, "lat": None, "lon": None}),
         "district": {"number": district.number, "name": district.name} if district else None,
-        "proponent": pact.organisation.name if pact.organisation else None,
+        "proponent": pact.organisation.name if pact.organisation and pact.organisation.hidden_at is None else None,
         "starts_on": pact.starts_on.isoformat() if pact.starts_on else None,
         "ends_on": pact.ends_on.isoformat() if pact.ends_on else None,
         "status_changed_at": iso_utc(pact.status_changed_at),
@@ -181,7 +184,8 @@ add_schema("PactSummary", {
         "status": {"type": "string", "enum": STATUSES},
         "kind": {"type": ["string", "null"], "enum": KINDS + [None]},
         "commons": {"type": "object", "required": ["id", "name", "kind", "lat", "lon"],
-                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                    "description": "name, lat and lon are null when moderation hid the commons.",
+                    "properties": {"id": {"type": "integer"}, "name": {"type": ["string", "null"]},
                                    "kind": {"type": "string", "enum": COMMONS_KINDS},
                                    "lat": {"type": ["number", "null"]}, "lon": {"type": ["number", "null"]}}},
         "district": _DISTRICT,

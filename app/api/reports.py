@@ -6,7 +6,7 @@ no emails, and no names of the officials who wrote its updates.
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -90,15 +90,28 @@ def encode_cursor(report):
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
+#: No cursor this API makes is longer; a longer one is refused before it is decoded.
+MAX_CURSOR_LENGTH = 200
+
+
 def decode_cursor(cursor):
-    """(created_at, id) from a cursor; DomainError if it was not made by :func:`encode_cursor`."""
+    """(created_at, id) from a cursor; DomainError if it was not made by :func:`encode_cursor`.
+
+    Whatever a client sends, the answer is that error, never a 500: the id must fit an integer
+    column and the moment a timestamp column (both engines refuse anything else).
+    """
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, report_id = json.loads(raw)
         created_at = datetime.fromisoformat(created_at)
         if created_at.tzinfo is None or not isinstance(report_id, int) or isinstance(report_id, bool):
             raise ValueError
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        if not 0 < report_id < 2**31:
+            raise ValueError
+        created_at = created_at.astimezone(timezone.utc)
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
         raise DomainError(_("The cursor is not valid: use next_cursor from the previous page."),
                           field="cursor") from None
     return created_at, report_id

@@ -68,7 +68,7 @@ def user_for_bearer(request):
     token = usable_token(secret.strip(), now)
     if token is None or not token.user.is_active:
         return None
-    g.api_token_id = token.id  # the per-token rate limit's key (app.api.http)
+    g.api_token_user_id = token.user_id  # the rate limit's key (app.api.http): per account, not per token
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
         db.session.commit()

@@ -44,6 +44,7 @@ def _render(name, fmt):
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     if not current_user.is_authenticated:
         response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    response.vary.add("Accept-Language")  # titles and labels follow the language asked for
     return response
 
 

@@ -1,8 +1,9 @@
 """The data dictionary page and the streamed downloads (CSV and GeoJSON, per layer and per process)."""
-from flask import Response, abort, render_template, stream_with_context
+from flask import Response, abort, current_app, render_template, stream_with_context
 from flask_login import current_user
 
 from app.auth.access import public
+from app.extensions import limiter
 from app.feeds.services import feed_links
 from app.models.base import NotFound
 from app.opendata import bp, formats, services
@@ -49,6 +50,7 @@ def index():
 
 @bp.route("/open-data/<dataset>.csv")
 @public
+@limiter.shared_limit(lambda: current_app.config["OPEN_DATA_DOWNLOAD_LIMIT"], scope="open-data-downloads")
 def dataset_csv(dataset):
     """One layer (reports, proposals, pacts, commons, houses, events) as CSV."""
     return _download(_layer(dataset), "csv")
@@ -56,6 +58,7 @@ def dataset_csv(dataset):
 
 @bp.route("/open-data/<dataset>.geojson")
 @public
+@limiter.shared_limit(lambda: current_app.config["OPEN_DATA_DOWNLOAD_LIMIT"], scope="open-data-downloads")
 def dataset_geojson(dataset):
     """One layer as an RFC 7946 FeatureCollection."""
     return _download(_layer(dataset), "geojson")
@@ -63,6 +66,7 @@ def dataset_geojson(dataset):
 
 @bp.route("/open-data/processes/<slug>/proposals.csv")
 @public
+@limiter.shared_limit(lambda: current_app.config["OPEN_DATA_DOWNLOAD_LIMIT"], scope="open-data-downloads")
 def process_csv(slug):
     """The public proposals of one participatory process as CSV."""
     return _download(_process(slug), "csv")
@@ -70,6 +74,7 @@ def process_csv(slug):
 
 @bp.route("/open-data/processes/<slug>/proposals.geojson")
 @public
+@limiter.shared_limit(lambda: current_app.config["OPEN_DATA_DOWNLOAD_LIMIT"], scope="open-data-downloads")
 def process_geojson(slug):
     """The public proposals of one participatory process as GeoJSON."""
     return _download(_process(slug), "geojson")

@@ -16,6 +16,7 @@ from flask_login import current_user
 from app import geo
 from app.auth.access import public
 from app.http import db_id
+from app.opendata.formats import csv_cell
 from app.statistics import bp, charts, services
 
 CHART_NAMES = ",".join(services.CHARTS)
@@ -111,7 +112,8 @@ def chart_csv(chart):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    # The same cell conventions as the open data (formula characters defused, ISO timestamps).
+    writer.writerows([[csv_cell(v) for v in row] for row in rows])
     return _download(out.getvalue(), "text/csv", {
         "Content-Disposition": f'attachment; filename="{_filename(chart, department, "csv")}"'})
 
@@ -127,7 +129,9 @@ def chart_json(chart):
         "department": ({"id": department.id, "slug": department.slug, "name": department.name(s.locale)}
                        if department is not None else None),
         "licence": current_app.config.get("OPEN_DATA_LICENCE", "CC BY 4.0"),
-        "page": url_for("statistics.index", _external=True, _anchor=SECTION.get(chart, chart)),
+        # On BASE_URL, never on the request's Host header: this answer may be kept by shared caches.
+        "page": current_app.config["BASE_URL"].rstrip("/") + url_for("statistics.index",
+                                                                     _anchor=SECTION.get(chart, chart)),
         "data": services.chart(chart, s),
     }
     return _download(json.dumps(body, ensure_ascii=False), "application/json")

@@ -62,6 +62,11 @@ class Source:
                 "body": index_text(self.body(item), self.extra(item)), "created_at": self.created_at(item)}
 
 
+def _status(value):
+    """A status column's value as text (an enum member, or the plain string a caller assigned)."""
+    return getattr(value, "value", value)
+
+
 def _join(*parts):
     return "\n".join(p for p in parts if p)
 
@@ -84,12 +89,12 @@ def sources():
         _SOURCES.update((s.kind, s) for s in (
             Source("proposal", Proposal, ("title", "body", "district_id", "status", "hidden_at"),
                    is_public=lambda p: p.is_public, public_condition=proposal_visible,
-                   title=lambda p: p.title, body=lambda p: p.body, status=lambda p: p.status.value,
+                   title=lambda p: p.title, body=lambda p: p.body, status=lambda p: _status(p.status),
                    url=lambda p: path_for("proposals.detail", proposal_id=p.id)),
             Source("report", Report, ("title", "description", "address", "district_id", "status", "hidden_at"),
                    is_public=lambda r: r.hidden_at is None, public_condition=lambda: Report.hidden_at.is_(None),
                    title=lambda r: r.title, body=lambda r: _join(r.description, r.address),
-                   status=lambda r: r.status.value, url=lambda r: path_for("reports.detail", report_id=r.id)),
+                   status=lambda r: _status(r.status), url=lambda r: path_for("reports.detail", report_id=r.id)),
             Source("debate", Debate, ("title", "body", "district_id", "hidden_at"),
                    is_public=lambda d: d.hidden_at is None, public_condition=lambda: Debate.hidden_at.is_(None),
                    title=lambda d: d.title, body=lambda d: d.body,
@@ -98,7 +103,7 @@ def sources():
                                   "district_id", "status", "hidden_at", "department_id"),
                    is_public=lambda p: p.is_public, public_condition=pact_public,
                    title=lambda p: p.title, body=lambda p: _join(p.objectives, p.activities, p.beneficiaries),
-                   extra=lambda p: p.protocol_number, status=lambda p: p.status.value,
+                   extra=lambda p: p.protocol_number, status=lambda p: _status(p.status),
                    url=lambda p: path_for("pacts.detail", pact_id=p.id)),
             # A house's phone and email are left out on purpose: nobody searches for them.
             Source("house", NeighbourhoodHouse, ("name", "neighbourhood", "address", "district_id"),

@@ -31,7 +31,8 @@ VENDOR_DIR := app/static/vendor
 vendor:
 	@if [ -f $(VENDOR_DIR)/node_modules/leaflet/dist/leaflet.js ] \
 	   && [ -f $(VENDOR_DIR)/node_modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js ] \
-	   && [ -f $(VENDOR_DIR)/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then :; \
+	   && [ -f $(VENDOR_DIR)/node_modules/swagger-ui-dist/swagger-ui-bundle.js ] \
+	   && [ -f $(VENDOR_DIR)/node_modules/axe-core/axe.min.js ]; then :; \
 	elif command -v npm >/dev/null 2>&1; then npm ci --prefix $(VENDOR_DIR) --no-audit --no-fund; \
 	else echo "npm not found: Leaflet will load from the CDN; LEAFLET_LOCAL=1 and the browser tests need 'make vendor' with npm." >&2; fi
 

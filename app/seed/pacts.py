@@ -602,7 +602,11 @@ class Seeder:
     def _timeline(self, steps):
         """[(status, entered_at)] from [(status, days)]: the last one entered ``days`` ago."""
         moments = []
-        moment = self.now - steps[-1][1] * DAY
+        # From noon of today in Rome: a step "n days" earlier lands on the Rome day n days before,
+        # whatever the hour now and across a change of summer time (from late evening, UTC days
+        # would slip one Rome day and a consultation could end after the co-design began).
+        noon = datetime.combine(self.now.astimezone(ROME).date(), time(12), tzinfo=ROME).astimezone(timezone.utc)
+        moment = noon - steps[-1][1] * DAY
         for status, days in reversed(steps):
             if moments:
                 moment = moment - days * DAY

@@ -29,15 +29,10 @@ def house_statistics():
     return render_template("houses/statistics.html", kinds=stats.KINDS, **_numbers())
 
 
-def _csv_safe(text):
-    """A house name that starts like a spreadsheet formula gets a leading apostrophe (CSV injection)."""
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
-
-
 def _csv_rows(houses):
     for house in houses:
         for m in reversed(house.months):  # oldest first in the file
-            row = {"house_slug": house.slug, "house": _csv_safe(house.name), "month": m.month.strftime("%Y-%m"),
+            row = {"house_slug": house.slug, "house": house.name, "month": m.month.strftime("%Y-%m"),
                    "sessions": m.sessions, "people_helped": m.people, "managed_accounts_created": m.managed,
                    "managed_accounts_claimed": m.claimed, "actions": m.actions}
             for key in ACTION_LABELS:

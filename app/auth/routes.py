@@ -8,7 +8,6 @@ from flask_limiter.util import get_remote_address
 from app.auth import bp, services
 from app.auth.access import login_required, public
 from app.auth.forms import ButtonForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
-from app.auth.sessions import end_current_login
 from app.auth.tokens import InvalidToken
 from app.extensions import db, limiter
 from app.http import reset_session, safe_next
@@ -122,8 +121,6 @@ def logout():
         if on_kiosk():  # a shared computer forgets everything of this person
             end_visit(idle=request.form.get("idle") == "1")
         else:
-            end_current_login()  # a copy of the session or remember-me cookie stops working too
-            db.session.commit()
             logout_user()
             reset_session()
             flash(_("You are signed out."), "info")

@@ -53,7 +53,7 @@ def _act(action, done, default, form=None):
     """One POST action: check the form, call the service, commit, flash, go back."""
     form = form or ButtonForm()
     if not form.validate_on_submit():
-        errors = [str(e) for errors in form.errors.values() for e in errors]  # lazy messages of validators
+        errors = [e for errors in form.errors.values() for e in errors]
         return _back(default, " ".join(errors) or _("Please check the form."), "error")
     try:
         action(form)

@@ -198,4 +198,4 @@ def debate_origin(proposal_id):
     debate = services.origin_of(proposal_id)
     if debate is None:
         return Markup("")
-    return Markup(render_template("debates/_origin.html", debate=debate))  # nosec B704  # an autoescaped template
+    return Markup(render_template("debates/_origin.html", debate=debate))

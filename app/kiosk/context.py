@@ -134,10 +134,6 @@ def end_visit(*, idle=False):
     sign-out in the kiosk cookie (see :func:`kiosk_response`).
     """
     _end_assisted_session(idle)
-    from app.auth.sessions import end_current_login
-
-    end_current_login()  # a copy of the session cookie, taken at the kiosk, stops working too
-    db.session.commit()
     logout_user()
     session.clear()
     _forget_remember_cookie()

@@ -60,4 +60,3 @@ from app.models.moderation import (  # noqa: F401
 from app.models.event import Event, EventKind, EventRegistration  # noqa: F401
 from app.models.assisted import AssistedAction, AssistedSession, EndReason, IdentifiedBy, SessionKind  # noqa: F401
 from app.models.search import SearchDocument  # noqa: F401
-from app.models.login import EndedLogin  # noqa: F401

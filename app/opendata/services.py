@@ -265,7 +265,7 @@ def staging(directory):
     temporary = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
     try:
         yield temporary
-        os.chmod(temporary, 0o755)  # nosec B103  # public data: mkdtemp's 0700 would keep a web server out
+        os.chmod(temporary, 0o755)  # mkdtemp's 0700 would keep a web server out
         if directory.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".old", dir=directory.parent))
             os.rename(directory, old / "previous")

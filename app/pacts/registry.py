@@ -136,21 +136,12 @@ def _row(pact, url_of):
     }
 
 
-#: What a spreadsheet reads as the start of a formula (CSV injection, as in app/opendata/formats.py).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(value):
-    """A text cell that starts like a formula gets a leading apostrophe; numbers stay as they are."""
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
-
-
 def as_csv(pacts, url_of):
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
     for pact in pacts:
-        writer.writerow({key: _csv_safe(value) for key, value in _row(pact, url_of).items()})
+        writer.writerow(_row(pact, url_of))
     return out.getvalue()
 
 

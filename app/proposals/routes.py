@@ -260,7 +260,7 @@ def _act(proposal_id, action, done, *, form=None):
     """
     proposal = _viewable(proposal_id)
     if form is not None and not form.validate_on_submit():
-        errors = [str(e) for errors in form.errors.values() for e in errors]  # lazy messages of validators
+        errors = [e for errors in form.errors.values() for e in errors]
         return _back(proposal_id, " ".join(errors) or _("Please check the form."), "error")
     try:
         result = action(proposal)
